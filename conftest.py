@@ -1,0 +1,66 @@
+"""Shared personas for the whole suite: people in one project, another project, and none."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from zhengqian.accounts.roles import RoleCode
+from zhengqian.testing.factories import (
+    PASSWORD,
+    ProjectFactory,
+    UserFactory,
+    WorkGroupFactory,
+    grant,
+)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):  # type: ignore[no-untyped-def]
+    """Jobs run inline in tests; the real worker is exercised by its own test."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def world(db):  # type: ignore[no-untyped-def]
+    """Project A with its staff, project B with its own, a supervisor, an admin, an outsider."""
+    project = ProjectFactory(code="XM-A", name="甲项目")
+    other_project = ProjectFactory(code="XM-B", name="乙项目")
+    group = WorkGroupFactory(project=project, name="第一工作组")
+    other_group = WorkGroupFactory(project=project, name="第二工作组")
+    people = {}
+    for name, role, proj in [
+        ("admin", RoleCode.ADMIN, None),
+        ("pm", RoleCode.PROJECT_MANAGER, project),
+        ("surveyor", RoleCode.SURVEYOR, project),
+        ("accountant", RoleCode.ACCOUNTANT, project),
+        ("viewer", RoleCode.VIEWER, project),
+        ("other_pm", RoleCode.PROJECT_MANAGER, other_project),
+        ("other_surveyor", RoleCode.SURVEYOR, other_project),
+        ("supervisor", RoleCode.SUPERVISOR, None),
+    ]:
+        user = UserFactory(username=name)
+        grant(user, role, proj)
+        people[name] = user
+    people["outsider"] = UserFactory(username="outsider")
+    grouped = UserFactory(username="group_surveyor")
+    grant(grouped, RoleCode.SURVEYOR, project, work_groups=[group])
+    people["group_surveyor"] = grouped
+    return SimpleNamespace(
+        project=project,
+        other_project=other_project,
+        group=group,
+        other_group=other_group,
+        password=PASSWORD,
+        **people,
+    )
+
+
+@pytest.fixture
+def login(client):  # type: ignore[no-untyped-def]
+    def _login(user):  # type: ignore[no-untyped-def]
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from zhengqian.core.dictionaries import DictionaryKind
+
+
+class DictionaryEntry(models.Model):
+    """One entry of a data dictionary. Entries are deactivated, never deleted, because records
+    keep their code."""
+
+    kind = models.CharField(_("dictionary"), max_length=40, choices=DictionaryKind.choices)
+    code = models.CharField(_("code"), max_length=40)
+    label_zh = models.CharField(_("Chinese label"), max_length=60)
+    label_en = models.CharField(_("English label"), max_length=80, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dictionary entry")
+        verbose_name_plural = _("dictionary entries")
+        ordering = ["kind", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="uniq_dictionary_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if translation.get_language() == "en" and self.label_en:
+            return self.label_en
+        return self.label_zh
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Public holiday")
+    WORKDAY = "workday", _("Weekend day worked in exchange")
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays are known (from the State Council's notice)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A public holiday, or a weekend day worked in exchange (调休上班)."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=40)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
