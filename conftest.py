@@ -22,6 +22,33 @@ def _tasks_run_immediately(settings):  # type: ignore[no-untyped-def]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+def _uses_transactional_db(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _audit_append_only_triggers(request):  # type: ignore[no-untyped-def]
+    """The audit table refuses DELETE at the database, so a transactional test could not be
+    flushed: such tests switch the triggers off after they ran (the flush follows), and every
+    database test makes sure they are on before it runs."""
+    transactional = _uses_transactional_db(request)
+    if not transactional and request.node.get_closest_marker("django_db") is None and not (
+        {"db", "world"} & set(request.fixturenames)
+    ):
+        yield
+        return
+    from zhengqian.audit.tests.tampering import disable_triggers, enable_triggers
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    enable_triggers()
+    yield
+    if transactional:
+        disable_triggers()
+
+
 @pytest.fixture
 def world(db):  # type: ignore[no-untyped-def]
     """Project A with its staff, project B with its own, a supervisor, an admin, an outsider."""

@@ -65,7 +65,7 @@ class Project(models.Model):
     planned_signing_end = models.DateField(_("planned end of signing"), null=True, blank=True)
     planned_demolition_end = models.DateField(_("planned end of demolition"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

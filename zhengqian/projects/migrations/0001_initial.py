@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('planned_signing_end', models.DateField(blank=True, null=True, verbose_name='planned end of signing')),
                 ('planned_demolition_end', models.DateField(blank=True, null=True, verbose_name='planned end of demolition')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='projects.district', verbose_name='district')),
             ],
             options={
