@@ -35,8 +35,10 @@ def _audit_append_only_triggers(request):  # type: ignore[no-untyped-def]
     flushed: such tests switch the triggers off after they ran (the flush follows), and every
     database test makes sure they are on before it runs."""
     transactional = _uses_transactional_db(request)
-    if not transactional and request.node.get_closest_marker("django_db") is None and not (
-        {"db", "world"} & set(request.fixturenames)
+    if (
+        not transactional
+        and request.node.get_closest_marker("django_db") is None
+        and not ({"db", "world"} & set(request.fixturenames))
     ):
         yield
         return

@@ -11,12 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from zhengqian.core.http import is_htmx
+
 SUDO_SESSION_KEY = "zq_sudo_at"
 
 
 def sudo_is_fresh(request: HttpRequest) -> bool:
     confirmed = request.session.get(SUDO_SESSION_KEY)
-    return bool(confirmed) and time.time() - float(confirmed) < settings.ZQ_SUDO_MINUTES * 60
+    if confirmed is None:
+        return False
+    return time.time() - float(confirmed) < settings.ZQ_SUDO_MINUTES * 60
 
 
 def mark_sudo(request: HttpRequest) -> None:
@@ -30,11 +34,13 @@ def require_sudo_mode(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if sudo_is_fresh(request):
             return view(request, *args, **kwargs)
-        target = request.get_full_path() if request.method == "GET" else request.META.get(
-            "HTTP_REFERER", request.get_full_path()
+        target = (
+            request.get_full_path()
+            if request.method == "GET"
+            else request.META.get("HTTP_REFERER", request.get_full_path())
         )
         url = reverse("accounts:confirm_password") + "?" + urlencode({"next": target})
-        if getattr(request, "htmx", False):
+        if is_htmx(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
             return response

@@ -84,7 +84,9 @@ class Membership(models.Model):
                 condition=Q(project__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["user", "role"], name="uniq_global_membership", condition=Q(project__isnull=True)
+                fields=["user", "role"],
+                name="uniq_global_membership",
+                condition=Q(project__isnull=True),
             ),
         ]
         indexes = [models.Index(fields=["user", "project"], name="membership_user_project")]

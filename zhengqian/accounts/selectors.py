@@ -13,7 +13,9 @@ def users_for_admin(actor: Any, *, q: str = "", active: str = "") -> QuerySet[Us
     require(actor, Module.ACCOUNTS, Action.VIEW)
     qs = User.objects.order_by("username")
     if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(full_name__icontains=q) | Q(organisation__icontains=q))
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(full_name__icontains=q) | Q(organisation__icontains=q)
+        )
     if active in ("1", "0"):
         qs = qs.filter(is_active=active == "1")
     return qs

@@ -115,11 +115,17 @@ def membership_grant(
     work_groups = list(work_groups)
     if project is None and not role_code.may_be_system_wide:
         raise ValidationError(
-            {"project": _("The role %(role)s is held in a project; choose one.") % {"role": role_code.label}}
+            {
+                "project": _("The role %(role)s is held in a project; choose one.")
+                % {"role": role_code.label}
+            }
         )
     if project is not None and role_code.is_system_wide:
         raise ValidationError(
-            {"project": _("The role %(role)s is held for the whole system, not in a project.") % {"role": role_code.label}}
+            {
+                "project": _("The role %(role)s is held for the whole system, not in a project.")
+                % {"role": role_code.label}
+            }
         )
     if any(project is None or wg.project_id != project.pk for wg in work_groups):
         raise ValidationError({"work_groups": _("Work groups must belong to the chosen project.")})
@@ -153,7 +159,9 @@ def membership_revoke(*, actor: Any, membership: Membership) -> None:
         .exclude(pk=membership.pk)
         .exists()
     ):
-        raise ValidationError(_("The last administrator's role cannot be removed."), code="last_admin")
+        raise ValidationError(
+            _("The last administrator's role cannot be removed."), code="last_admin"
+        )
     record(
         actor=actor,
         event_type="membership.revoke",
@@ -170,21 +178,28 @@ def membership_revoke(*, actor: Any, membership: Membership) -> None:
 
 
 @transaction.atomic
-def role_permission_set(
-    *, actor: Any, role: str, module: str, action: str, allowed: bool
-) -> bool:
+def role_permission_set(*, actor: Any, role: str, module: str, action: str, allowed: bool) -> bool:
     """Turn one cell of the permission matrix on or off. Returns whether anything changed."""
     require(actor, Module.ACCOUNTS, Action.CHANGE)
     role_code, module_code, action_code = RoleCode(role), Module(module), Action(action)
     if role_code == RoleCode.ADMIN and module_code == Module.ACCOUNTS and not allowed:
         raise ValidationError(_("The administrator must keep the right to manage accounts."))
-    if role_code == RoleCode.ADMIN and module_code not in (Module.ACCOUNTS, Module.DICTIONARIES) and allowed:
+    if (
+        role_code == RoleCode.ADMIN
+        and module_code not in (Module.ACCOUNTS, Module.DICTIONARIES)
+        and allowed
+    ):
         raise ValidationError(_("The administrator keeps no business data."))
-    if role_code == RoleCode.SUPERVISOR and action_code not in (
-        Action.VIEW,
-        Action.EXPORT,
-        Action.VIEW_PERSONAL,
-    ) and allowed:
+    if (
+        role_code == RoleCode.SUPERVISOR
+        and action_code
+        not in (
+            Action.VIEW,
+            Action.EXPORT,
+            Action.VIEW_PERSONAL,
+        )
+        and allowed
+    ):
         raise ValidationError(_("The supervisor reads everything and writes nothing."))
     existing = RolePermission.objects.filter(role=role_code, module=module_code, action=action_code)
     if existing.exists() == allowed:

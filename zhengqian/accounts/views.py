@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -25,10 +27,12 @@ from zhengqian.accounts.forms import (
     UserCreateForm,
     UserForm,
 )
+from zhengqian.accounts.models import User
 from zhengqian.accounts.roles import Action, Module, RoleCode
 from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
 from zhengqian.core.forms import attach_errors
+from zhengqian.core.http import is_htmx
 
 
 class LoginView(auth_views.LoginView):
@@ -57,15 +61,14 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     next_url = request.GET.get("next") or request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/"
-    form = ConfirmPasswordForm(request.POST or None, user=request.user)
+    user = cast(User, request.user)
+    form = ConfirmPasswordForm(request.POST or None, user=user)
     if request.method == "POST":
         if form.is_valid():
             mark_sudo(request)
-            record(actor=request.user, event_type="auth.sudo", kind=EventKind.AUTH, target=request.user)
+            record(actor=user, event_type="auth.sudo", kind=EventKind.AUTH, target=user)
             return redirect(next_url)
-        record(
-            actor=request.user, event_type="auth.sudo_failed", kind=EventKind.AUTH, target=request.user
-        )
+        record(actor=user, event_type="auth.sudo_failed", kind=EventKind.AUTH, target=user)
     return render(request, "accounts/confirm_password.html", {"form": form, "next": next_url})
 
 
@@ -77,7 +80,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     users = selectors.users_for_admin(request.user, q=q, active=active)
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     context = {"page_obj": page, "q": q, "active": active, "query_string": f"q={q}&active={active}"}
-    template = "accounts/_user_rows.html" if request.htmx else "accounts/user_list.html"
+    template = "accounts/_user_rows.html" if is_htmx(request) else "accounts/user_list.html"
     return render(request, template, context)
 
 
@@ -90,7 +93,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
         try:
             user = services.user_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            attach_errors(form, exc) if hasattr(exc, "error_dict") else form.add_error("password", exc)
+            attach_errors(form, exc) if hasattr(exc, "error_dict") else form.add_error(
+                "password", exc
+            )
         else:
             messages.success(request, _("User %(name)s created.") % {"name": user})
             return redirect("accounts:user_detail", pk=user.pk)
@@ -128,7 +133,9 @@ def user_update(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("accounts:user_detail", pk=user.pk)
-    return render(request, "accounts/user_detail.html", _detail_context(request, user, form=form), status=400)
+    return render(
+        request, "accounts/user_detail.html", _detail_context(request, user, form=form), status=400
+    )
 
 
 @login_required
@@ -153,14 +160,19 @@ def user_set_password(request: HttpRequest, pk: int) -> HttpResponse:
     form = SetPasswordForm(request.POST)
     if form.is_valid():
         try:
-            services.user_set_password(actor=request.user, user=user, password=form.cleaned_data["password"])
+            services.user_set_password(
+                actor=request.user, user=user, password=form.cleaned_data["password"]
+            )
         except ValidationError as exc:
             form.add_error("password", exc)
         else:
             messages.success(request, _("The new password is set."))
             return redirect("accounts:user_detail", pk=user.pk)
     return render(
-        request, "accounts/user_detail.html", _detail_context(request, user, password_form=form), status=400
+        request,
+        "accounts/user_detail.html",
+        _detail_context(request, user, password_form=form),
+        status=400,
     )
 
 
@@ -184,7 +196,10 @@ def membership_grant(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Role granted."))
             return redirect("accounts:user_detail", pk=user.pk)
     return render(
-        request, "accounts/user_detail.html", _detail_context(request, user, membership_form=form), status=400
+        request,
+        "accounts/user_detail.html",
+        _detail_context(request, user, membership_form=form),
+        status=400,
     )
 
 
@@ -209,7 +224,12 @@ def role_matrix(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/role_matrix.html",
-        {"cells": cells, "roles": RoleCode.choices, "modules": Module.choices, "actions": Action.choices},
+        {
+            "cells": cells,
+            "roles": RoleCode.choices,
+            "modules": Module.choices,
+            "actions": Action.choices,
+        },
     )
 
 

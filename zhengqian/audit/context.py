@@ -13,7 +13,8 @@ class RequestContext:
     request_id: str = ""
 
 
-_current: ContextVar[RequestContext] = ContextVar("zq_request_context", default=RequestContext())
+_EMPTY = RequestContext()
+_current: ContextVar[RequestContext] = ContextVar("zq_request_context", default=_EMPTY)
 
 
 def current() -> RequestContext:

@@ -19,7 +19,7 @@ class TrailSearchForm(StyledForm):
     target_id = forms.CharField(label=_("Record id"), required=False, max_length=64)
     event_type = forms.CharField(label=_("Event type"), required=False, max_length=64)
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("All"))] + list(EventKind.choices)
+        label=_("Kind"), required=False, choices=[("", _("All")), *EventKind.choices]
     )
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput)
     until = forms.DateField(label=_("To (inclusive)"), required=False, widget=forms.DateInput)

@@ -33,6 +33,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"#{self.last_seq}"
+
 
 class Event(models.Model):
     """One thing that happened: who, when, what, on which record, old → new values.
@@ -108,7 +111,6 @@ class Event(models.Model):
             self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
 
 
 class ChainVerification(models.Model):

@@ -33,7 +33,9 @@ def events_for_user(user: Any, f: TrailFilter) -> QuerySet[Event]:
         # A project-bound supervisor sees the events of their projects only.
         qs = qs.filter(project_id__in=project_ids)
     if f.actor:
-        qs = qs.filter(actor_id=int(f.actor)) if f.actor.isdigit() else qs.filter(actor_name=f.actor)
+        qs = (
+            qs.filter(actor_id=int(f.actor)) if f.actor.isdigit() else qs.filter(actor_name=f.actor)
+        )
     if f.project_id is not None:
         qs = qs.filter(project_id=f.project_id)
     if f.target_type:

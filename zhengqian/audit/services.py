@@ -146,5 +146,8 @@ def record_search(
         event_type=event_type,
         kind=EventKind.SEARCH,
         project=project,
-        details={"query": {k: v for k, v in query.items() if v not in ("", None)}, "results": results},
+        details={
+            "query": {k: v for k, v in query.items() if v not in ("", None)},
+            "results": results,
+        },
     )

@@ -17,6 +17,7 @@ from zhengqian.audit.forms import TrailSearchForm
 from zhengqian.audit.models import ChainVerification, EventKind
 from zhengqian.audit.services import record, record_search
 from zhengqian.audit.tasks import verify_audit_chain
+from zhengqian.core.http import is_htmx
 
 PAGE_SIZE = 50
 
@@ -48,7 +49,7 @@ def trail(request: HttpRequest) -> HttpResponse:
         "query_string": query.urlencode(),
         "verifications": ChainVerification.objects.all()[:5],
     }
-    template = "audit/_rows.html" if request.htmx else "audit/trail.html"
+    template = "audit/_rows.html" if is_htmx(request) else "audit/trail.html"
     return render(request, template, context, status=400 if form.errors else 200)
 
 
@@ -74,5 +75,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             target=verification,
         )
         transaction.on_commit(lambda: verify_audit_chain.enqueue(verification.pk))
-    messages.info(request, _("The chain check is queued; its result appears here when the worker has run it."))
+    messages.info(
+        request, _("The chain check is queued; its result appears here when the worker has run it.")
+    )
     return redirect("audit:trail")

@@ -46,7 +46,9 @@ def dictionary_entry_create(
 
 
 @transaction.atomic
-def dictionary_entry_update(*, actor: Any, entry: DictionaryEntry, **fields: Any) -> DictionaryEntry:
+def dictionary_entry_update(
+    *, actor: Any, entry: DictionaryEntry, **fields: Any
+) -> DictionaryEntry:
     """Labels, order and activity change; the code never does (records keep it)."""
     require(actor, Module.DICTIONARIES, Action.CHANGE)
     entry = lock(entry)
@@ -73,14 +75,25 @@ def calendar_import(*, actor: Any, csv_text: str, source: str = "") -> int:
         try:
             day = dt.date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
-            errors.append(_("Row %(line)d: “%(value)s” is not a date (YYYY-MM-DD).") % {"line": line, "value": row.get("date")})
+            errors.append(
+                _("Row %(line)d: “%(value)s” is not a date (YYYY-MM-DD).")
+                % {"line": line, "value": row.get("date")}
+            )
             continue
         kind = (row.get("kind") or "").strip()
         if kind not in CalendarDayKind.values:
-            errors.append(_("Row %(line)d: kind must be holiday or workday, not “%(value)s”.") % {"line": line, "value": kind})
+            errors.append(
+                _("Row %(line)d: kind must be holiday or workday, not “%(value)s”.")
+                % {"line": line, "value": kind}
+            )
             continue
         if kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
-            errors.append(_("Row %(line)d: %(date)s is a weekday; only a weekend day can be worked in exchange.") % {"line": line, "date": day})
+            errors.append(
+                _(
+                    "Row %(line)d: %(date)s is a weekday; only a weekend day can be worked in exchange."  # noqa: E501 (one translatable sentence)
+                )
+                % {"line": line, "date": day}
+            )
             continue
         rows.append(CalendarDay(date=day, kind=kind, name=(row.get("name") or "").strip()[:40]))
     dates = [r.date for r in rows]

@@ -53,7 +53,9 @@ class EntryEditForm(EntryForm):
 class CalendarImportForm(StyledForm):
     file = forms.FileField(
         label=gettext_lazy("Holiday file (CSV: date,kind,name)"),
-        help_text=gettext_lazy("The whole year from the State Council's notice; it replaces that year."),
+        help_text=gettext_lazy(
+            "The whole year from the State Council's notice; it replaces that year."
+        ),
     )
     source = forms.CharField(label=gettext_lazy("Source (notice)"), max_length=200, required=False)
 
@@ -79,7 +81,9 @@ def dictionary_kind(request: HttpRequest, kind: str) -> HttpResponse:
     form = EntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dictionary_entry_create(actor=request.user, kind=kind_code, **form.cleaned_data)
+            services.dictionary_entry_create(
+                actor=request.user, kind=kind_code, **form.cleaned_data
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -13,23 +13,34 @@ from zhengqian.projects.procedures import ProjectKind
 
 class ProjectForm(StyledForm):
     code = forms.RegexField(
-        label=_("Project code"), max_length=30, regex=r"^[\w-]+$", help_text=_("Letters, digits, - and _.")
+        label=_("Project code"),
+        max_length=30,
+        regex=r"^[\w-]+$",
+        help_text=_("Letters, digits, - and _."),
     )
     name = forms.CharField(label=_("Project name"), max_length=100)
     kind = forms.ChoiceField(label=_("Project type"), choices=ProjectKind.choices)
-    district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.order_by("code"))
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.order_by("code")
+    )
     location = forms.CharField(label=_("Location"), max_length=200, required=False)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     target_households = forms.IntegerField(label=_("Target households"), min_value=0, initial=0)
     target_building_area = forms.DecimalField(
-        label=_("Target building area (m²)"), min_value=0, max_digits=14, decimal_places=2, initial=0
+        label=_("Target building area (m²)"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
     )
     target_land_area = forms.DecimalField(
         label=_("Target land area (mu)"), min_value=0, max_digits=12, decimal_places=2, initial=0
     )
-    planned_start = forms.DateField(label=_("Planned start"), required=False, widget=forms.DateInput)
+    planned_start = forms.DateField(
+        label=_("Planned start"), required=False, widget=forms.DateInput
+    )
     planned_signing_end = forms.DateField(
         label=_("Planned end of signing"), required=False, widget=forms.DateInput
     )
@@ -42,10 +53,13 @@ class ProjectForm(StyledForm):
         start, signing = data.get("planned_start"), data.get("planned_signing_end")
         demolition = data.get("planned_demolition_end")
         if start and signing and signing < start:
-            self.add_error("planned_signing_end", _("The end of signing cannot be before the start."))
+            self.add_error(
+                "planned_signing_end", _("The end of signing cannot be before the start.")
+            )
         if signing and demolition and demolition < signing:
             self.add_error(
-                "planned_demolition_end", _("The end of demolition cannot be before the end of signing.")
+                "planned_demolition_end",
+                _("The end of demolition cannot be before the end of signing."),
             )
         return data
 
@@ -73,7 +87,9 @@ class WorkGroupForm(StyledForm):
     def __init__(self, *args: Any, leaders: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if leaders is not None:
-            self.fields["leader"].queryset = leaders
+            leader_field = self.fields["leader"]
+            assert isinstance(leader_field, forms.ModelChoiceField)
+            leader_field.queryset = leaders
 
 
 class MilestoneRecordForm(StyledForm):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class ProjectKind(models.TextChoices):
@@ -57,9 +57,21 @@ STATE_OWNED: tuple[Step, ...] = (
     _s(
         "plan_comment_closed",
         _("Comment period closed, results published"),
-        Rule("plan_published", 30, unit=PeriodUnit.DAYS, basis=_("State-owned land expropriation regulation, art. 10: comment period of at least 30 days")),
+        Rule(
+            "plan_published",
+            30,
+            unit=PeriodUnit.DAYS,
+            basis=_(
+                "State-owned land expropriation regulation, art. 10: comment period of at least 30 days"  # noqa: E501 (one translatable sentence)
+            ),
+        ),
     ),
-    _s("hearing", _("Hearing (old-town renewal, when most object)"), Rule("plan_comment_closed"), required=False),
+    _s(
+        "hearing",
+        _("Hearing (old-town renewal, when most object)"),
+        Rule("plan_comment_closed"),
+        required=False,
+    ),
     _s("risk_assessment", _("Social stability risk assessment"), Rule("plan_published")),
     _s("funds_in_place", _("Compensation funds in a dedicated account"), Rule("plan_drafted")),
     _s(
@@ -68,13 +80,30 @@ STATE_OWNED: tuple[Step, ...] = (
         Rule("plan_comment_closed"),
         Rule("risk_assessment"),
         Rule("funds_in_place"),
-        Rule("plan_published", 30, unit=PeriodUnit.DAYS, basis=_("State-owned land expropriation regulation, arts. 10 and 13: the decision follows a comment period of at least 30 days")),
+        Rule(
+            "plan_published",
+            30,
+            unit=PeriodUnit.DAYS,
+            basis=_(
+                "State-owned land expropriation regulation, arts. 10 and 13: the decision follows a comment period of at least 30 days"  # noqa: E501 (one translatable sentence)
+            ),
+        ),
     ),
     _s("survey_published", _("Survey results published"), Rule("decision_announced")),
     _s("valuer_selected", _("Valuation agency selected"), Rule("decision_announced")),
-    _s("signing_started", _("Signing period begins"), Rule("decision_announced"), Rule("valuer_selected")),
+    _s(
+        "signing_started",
+        _("Signing period begins"),
+        Rule("decision_announced"),
+        Rule("valuer_selected"),
+    ),
     _s("signing_closed", _("Signing period ends"), Rule("signing_started")),
-    _s("compensation_decisions", _("Compensation decisions for households without agreement"), Rule("signing_closed"), required=False),
+    _s(
+        "compensation_decisions",
+        _("Compensation decisions for households without agreement"),
+        Rule("signing_closed"),
+        required=False,
+    ),
     _s("demolition_completed", _("Demolition completed"), Rule("signing_started")),
     _s("archived", _("Project archived"), Rule("demolition_completed")),
 )
@@ -92,13 +121,22 @@ COLLECTIVE: tuple[Step, ...] = (
             "pre_announcement",
             10,
             unit=PeriodUnit.WORKING_DAYS,
-            basis=_("Land Administration Law implementing regulation, art. 26: pre-announcement of at least 10 working days"),
+            basis=_(
+                "Land Administration Law implementing regulation, art. 26: pre-announcement of at least 10 working days"  # noqa: E501 (one translatable sentence)
+            ),
         ),
     ),
     _s(
         "plan_comment_closed",
         _("Plan announcement period closed"),
-        Rule("plan_announced", 30, unit=PeriodUnit.DAYS, basis=_("Land Administration Law implementing regulation, art. 27: plan announced for at least 30 days")),
+        Rule(
+            "plan_announced",
+            30,
+            unit=PeriodUnit.DAYS,
+            basis=_(
+                "Land Administration Law implementing regulation, art. 27: plan announced for at least 30 days"  # noqa: E501 (one translatable sentence)
+            ),
+        ),
     ),
     _s("hearing", _("Hearing (when most object)"), Rule("plan_comment_closed"), required=False),
     _s("registration", _("Compensation registration"), Rule("pre_announcement")),
@@ -113,10 +151,17 @@ COLLECTIVE: tuple[Step, ...] = (
             0,
             15,
             unit=PeriodUnit.WORKING_DAYS,
-            basis=_("Land Administration Law implementing regulation, art. 31: announced within 15 working days of approval"),
+            basis=_(
+                "Land Administration Law implementing regulation, art. 31: announced within 15 working days of approval"  # noqa: E501 (one translatable sentence)
+            ),
         ),
     ),
-    _s("resettlement_decisions", _("Compensation and resettlement decisions for households without agreement"), Rule("expropriation_announced"), required=False),
+    _s(
+        "resettlement_decisions",
+        _("Compensation and resettlement decisions for households without agreement"),
+        Rule("expropriation_announced"),
+        required=False,
+    ),
     _s("demolition_completed", _("Demolition completed"), Rule("agreements_signed")),
     _s("archived", _("Project archived"), Rule("demolition_completed")),
 )

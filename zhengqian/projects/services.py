@@ -106,7 +106,11 @@ def project_create(
         event_type="project.create",
         target=project,
         project=project,
-        changes={f: [None, v] for f, v in snapshot(project, PROJECT_FIELDS).items() if v not in ("", None)},
+        changes={
+            f: [None, v]
+            for f, v in snapshot(project, PROJECT_FIELDS).items()
+            if v not in ("", None)
+        },
     )
     return project
 
@@ -122,14 +126,18 @@ def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
     project = lock(project)
     changes = apply_changes(project, fields, allowed=PROJECT_EDITABLE)
     if changes:
-        record(actor=actor, event_type="project.update", target=project, project=project, changes=changes)
+        record(
+            actor=actor,
+            event_type="project.update",
+            target=project,
+            project=project,
+            changes=changes,
+        )
     return project
 
 
 @transaction.atomic
-def work_group_create(
-    *, actor: Any, project: Project, name: str, leader: Any = None
-) -> WorkGroup:
+def work_group_create(*, actor: Any, project: Project, name: str, leader: Any = None) -> WorkGroup:
     require(actor, Module.PROJECTS, Action.CHANGE, project=project)
     group = WorkGroup(project=project, name=name, leader=leader)
     group.full_clean()
@@ -151,7 +159,11 @@ def work_group_update(*, actor: Any, group: WorkGroup, **fields: Any) -> WorkGro
     changes = apply_changes(group, fields, allowed=("name", "leader"))
     if changes:
         record(
-            actor=actor, event_type="work_group.update", target=group, project=group.project_id, changes=changes
+            actor=actor,
+            event_type="work_group.update",
+            target=group,
+            project=group.project_id,
+            changes=changes,
         )
     return group
 
@@ -193,8 +205,7 @@ def milestone_record(
     dependants = [
         m
         for m in siblings.values()
-        if m.actual_date is not None
-        and any(rule.after == milestone.code for rule in m.step.rules)
+        if m.actual_date is not None and any(rule.after == milestone.code for rule in m.step.rules)
     ]
     if milestone.actual_date is not None and dependants:
         raise ValidationError(

@@ -11,6 +11,12 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/work-groups/", views.work_group_create, name="work_group_create"),
-    path("<int:pk>/milestones/<int:milestone_pk>/record/", views.milestone_record, name="milestone_record"),
-    path("<int:pk>/milestones/<int:milestone_pk>/plan/", views.milestone_plan, name="milestone_plan"),
+    path(
+        "<int:pk>/milestones/<int:milestone_pk>/record/",
+        views.milestone_record,
+        name="milestone_record",
+    ),
+    path(
+        "<int:pk>/milestones/<int:milestone_pk>/plan/", views.milestone_plan, name="milestone_plan"
+    ),
 ]

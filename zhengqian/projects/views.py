@@ -100,7 +100,11 @@ def _milestone_rows(project: Project) -> list[dict[str, Any]]:
     today = timezone.localdate()
     rows = []
     for m in milestones:
-        verdict = evaluate(m, today, siblings=siblings, calendar=calendar) if m.actual_date is None else None
+        verdict = (
+            evaluate(m, today, siblings=siblings, calendar=calendar)
+            if m.actual_date is None
+            else None
+        )
         rows.append({"m": m, "verdict": verdict, "rules": m.step.rules})
     return rows
 
@@ -112,8 +116,7 @@ def _detail_context(request: HttpRequest, project: Project, **extra: Any) -> dic
         "work_groups": selectors.work_groups_of(project),
         "milestone_rows": _milestone_rows(project),
         "can_change": can_change,
-        "work_group_form": extra.get("work_group_form")
-        or WorkGroupForm(leaders=_leaders(project)),
+        "work_group_form": extra.get("work_group_form") or WorkGroupForm(leaders=_leaders(project)),
         "record_form": MilestoneRecordForm(),
         "error_milestone": extra.get("error_milestone"),
         "error_form": extra.get("error_form"),
@@ -121,7 +124,11 @@ def _detail_context(request: HttpRequest, project: Project, **extra: Any) -> dic
 
 
 def _leaders(project: Project) -> Any:
-    return User.objects.filter(memberships__project=project, is_active=True).distinct().order_by("username")
+    return (
+        User.objects.filter(memberships__project=project, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
 
 
 @login_required
@@ -220,5 +227,5 @@ def milestone_plan(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResp
         services.milestone_plan(actor=request.user, milestone=milestone, **form.cleaned_data)
         messages.success(request, _("Planned date saved."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("projects:detail", pk=project.pk)

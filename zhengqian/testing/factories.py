@@ -11,7 +11,7 @@ from zhengqian.accounts.models import Membership, User
 from zhengqian.projects.models import District, Milestone, Project, WorkGroup
 from zhengqian.projects.procedures import ProjectKind, template_for
 
-PASSWORD = "Zhengqian2026"
+PASSWORD = "Zhengqian2026"  # noqa: S105 (the demo and test password, documented in README)
 
 
 class UserFactory(DjangoModelFactory):

@@ -11,7 +11,9 @@ class TestTrail:
     def test_a_supervisor_finds_writes_with_old_and_new_values(self, world, login):  # type: ignore[no-untyped-def]
         project_services.work_group_update(actor=world.pm, group=world.group, name="改名组")
         c = login(world.supervisor)
-        body = c.get(f"/audit/?actor=pm&project={world.project.pk}&event_type=work_group").content.decode()
+        body = c.get(
+            f"/audit/?actor=pm&project={world.project.pk}&event_type=work_group"
+        ).content.decode()
         assert "work_group.update" in body
         event = Event.objects.get(event_type="work_group.update")
         detail = c.get(f"/audit/events/{event.pk}/").content.decode()
@@ -43,7 +45,9 @@ class TestTrail:
     def test_nobody_but_the_supervisor_opens_the_trail(self, world, login):  # type: ignore[no-untyped-def]
         for user in (world.admin, world.pm, world.outsider):
             assert login(user).get("/audit/").status_code == 403
-        assert Event.objects.filter(event_type="access.denied", details__module="audit").count() == 3
+        assert (
+            Event.objects.filter(event_type="access.denied", details__module="audit").count() == 3
+        )
 
     def test_the_chain_check_runs_as_a_job_and_stores_its_result(
         self, world, login, django_capture_on_commit_callbacks

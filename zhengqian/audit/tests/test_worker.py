@@ -14,7 +14,9 @@ from zhengqian.audit.tasks import verify_audit_chain
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_worker_runs_the_chain_check(settings, world):  # type: ignore[no-untyped-def]
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
     with transaction.atomic():
         record(actor=world.pm, event_type="test.write")
     verification = ChainVerification.objects.create(requested_at=timezone.now())

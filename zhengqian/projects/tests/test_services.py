@@ -22,7 +22,9 @@ def step(project: Project, code: str) -> Milestone:
 
 
 def record(actor, project, code, day, note=""):  # type: ignore[no-untyped-def]
-    return services.milestone_record(actor=actor, milestone=step(project, code), actual_date=day, note=note)
+    return services.milestone_record(
+        actor=actor, milestone=step(project, code), actual_date=day, note=note
+    )
 
 
 @pytest.fixture
@@ -58,7 +60,11 @@ class TestProjectCreation:
 
     def test_the_creator_becomes_manager_of_the_new_project(self, world):  # type: ignore[no-untyped-def]
         project = services.project_create(
-            actor=world.pm, code="N1", name="新项目", kind=ProjectKind.AGREEMENT, district=world.project.district
+            actor=world.pm,
+            code="N1",
+            name="新项目",
+            kind=ProjectKind.AGREEMENT,
+            district=world.project.district,
         )
         assert has_perm(world.pm, Module.PROJECTS, Action.CHANGE, project=project)
         assert not has_perm(world.other_pm, Module.PROJECTS, Action.VIEW, project=project)
@@ -66,7 +72,11 @@ class TestProjectCreation:
     def test_a_surveyor_cannot_create_a_project_and_nothing_is_written(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(AccessDenied):
             services.project_create(
-                actor=world.surveyor, code="N2", name="x", kind=ProjectKind.AGREEMENT, district=world.project.district
+                actor=world.surveyor,
+                code="N2",
+                name="x",
+                kind=ProjectKind.AGREEMENT,
+                district=world.project.district,
             )
         assert not Project.objects.filter(code="N2").exists()
         assert not Event.objects.filter(event_type="project.create").exists()
@@ -74,7 +84,11 @@ class TestProjectCreation:
     def test_a_duplicate_code_is_refused_at_the_field(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
             services.project_create(
-                actor=world.pm, code="XM-A", name="重复", kind=ProjectKind.AGREEMENT, district=world.project.district
+                actor=world.pm,
+                code="XM-A",
+                name="重复",
+                kind=ProjectKind.AGREEMENT,
+                district=world.project.district,
             )
         assert "code" in exc.value.error_dict
 
@@ -94,9 +108,14 @@ class TestProjectCreation:
 @pytest.mark.django_db
 class TestProjectUpdate:
     def test_it_records_old_and_new_values(self, world):  # type: ignore[no-untyped-def]
-        services.project_update(actor=world.pm, project=world.project, target_households=150, name="甲项目（一期）")
+        services.project_update(
+            actor=world.pm, project=world.project, target_households=150, name="甲项目（一期）"
+        )
         event = Event.objects.get(event_type="project.update")
-        assert event.changes == {"name": ["甲项目", "甲项目（一期）"], "target_households": [120, 150]}
+        assert event.changes == {
+            "name": ["甲项目", "甲项目（一期）"],
+            "target_households": [120, 150],
+        }
 
     def test_nothing_changed_writes_no_event(self, world):  # type: ignore[no-untyped-def]
         services.project_update(actor=world.pm, project=world.project, name="甲项目")
@@ -104,7 +123,9 @@ class TestProjectUpdate:
 
     def test_the_kind_cannot_change(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
-            services.project_update(actor=world.pm, project=world.project, kind=ProjectKind.COLLECTIVE)
+            services.project_update(
+                actor=world.pm, project=world.project, kind=ProjectKind.COLLECTIVE
+            )
         assert "kind" in exc.value.error_dict
 
     def test_the_manager_of_another_project_is_refused(self, world):  # type: ignore[no-untyped-def]
@@ -114,9 +135,13 @@ class TestProjectUpdate:
         assert world.project.name == "甲项目"
 
     def test_a_work_group_is_added_with_an_event(self, world):  # type: ignore[no-untyped-def]
-        group = services.work_group_create(actor=world.pm, project=world.project, name="攻坚清零组", leader=world.pm)
+        group = services.work_group_create(
+            actor=world.pm, project=world.project, name="攻坚清零组", leader=world.pm
+        )
         assert group.project == world.project
-        assert Event.objects.filter(event_type="work_group.create", target_id=str(group.pk)).exists()
+        assert Event.objects.filter(
+            event_type="work_group.create", target_id=str(group.pk)
+        ).exists()
 
     def test_a_work_group_name_is_unique_in_its_project(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
@@ -138,7 +163,9 @@ class TestStateOwnedProcedure:
         message = exc.value.message_dict["actual_date"][0]
         assert "Compensation plan drafted" in message
 
-    def test_the_comment_period_is_refused_one_day_before_thirty_days_have_run(self, world, project):  # type: ignore[no-untyped-def]
+    def test_the_comment_period_is_refused_one_day_before_thirty_days_have_run(
+        self, world, project
+    ):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
             record(world.pm, project, "plan_comment_closed", D(2026, 2, 8))
         message = exc.value.message_dict["actual_date"][0]
@@ -220,7 +247,9 @@ class TestCollectiveProcedure:
         assert not on_time.late
         other = ProjectFactory(code="JT-2", kind=ProjectKind.COLLECTIVE)
         grant(world.pm, RoleCode.PROJECT_MANAGER, other)
-        for m in project.milestones.exclude(actual_date=None).exclude(code="expropriation_announced"):
+        for m in project.milestones.exclude(actual_date=None).exclude(
+            code="expropriation_announced"
+        ):
             Milestone.objects.filter(project=other, code=m.code).update(actual_date=m.actual_date)
         late = record(world.pm, other, "expropriation_announced", D(2026, 1, 27))
         assert late.late

@@ -64,7 +64,9 @@ class TestProjectCreate:
     }
 
     def test_a_project_manager_creates_a_project(self, world, login):  # type: ignore[no-untyped-def]
-        r = login(world.pm).post("/projects/new/", {**self.data, "district": world.project.district_id})
+        r = login(world.pm).post(
+            "/projects/new/", {**self.data, "district": world.project.district_id}
+        )
         project = Project.objects.get(code="XM2026-国-07")
         assert r.status_code == 302 and r.url == f"/projects/{project.pk}/"
         assert project.milestones.count() == 15
@@ -72,8 +74,12 @@ class TestProjectCreate:
     def test_invalid_input_is_shown_at_the_field_in_chinese(self, world, login):  # type: ignore[no-untyped-def]
         r = login(world.pm).post(
             "/projects/new/",
-            {**self.data, "district": world.project.district_id, "target_households": "-3",
-             "planned_signing_end": "2026-11-01"},
+            {
+                **self.data,
+                "district": world.project.district_id,
+                "target_households": "-3",
+                "planned_signing_end": "2026-11-01",
+            },
         )
         body = r.content.decode()
         assert r.status_code == 400
@@ -83,7 +89,9 @@ class TestProjectCreate:
         assert not Project.objects.filter(code="XM2026-国-07").exists()
 
     def test_a_surveyor_is_refused_and_the_attempt_is_recorded(self, world, login):  # type: ignore[no-untyped-def]
-        r = login(world.surveyor).post("/projects/new/", {**self.data, "district": world.project.district_id})
+        r = login(world.surveyor).post(
+            "/projects/new/", {**self.data, "district": world.project.district_id}
+        )
         assert r.status_code == 403
         assert not Project.objects.filter(code="XM2026-国-07").exists()
         event = Event.objects.get(event_type="access.denied")
@@ -99,9 +107,16 @@ class TestProjectEdit:
         assert form.status_code == 200
         r = client.post(
             f"/projects/{world.project.pk}/edit/",
-            {"code": "XM-A", "name": "甲项目", "kind": "collective", "status": "active",
-             "district": world.project.district_id, "target_households": "130",
-             "target_building_area": "15000.00", "target_land_area": "30.50"},
+            {
+                "code": "XM-A",
+                "name": "甲项目",
+                "kind": "collective",
+                "status": "active",
+                "district": world.project.district_id,
+                "target_households": "130",
+                "target_building_area": "15000.00",
+                "target_land_area": "30.50",
+            },
         )
         assert r.status_code == 302
         world.project.refresh_from_db()
@@ -122,7 +137,9 @@ class TestMilestoneRecording:
         return f"/projects/{world.project.pk}/milestones/{m.pk}/record/"
 
     def test_the_manager_records_a_step(self, world, login):  # type: ignore[no-untyped-def]
-        r = login(world.pm).post(self.url(world, "survey"), {"actual_date": "2026-01-05", "note": "调查公告"})
+        r = login(world.pm).post(
+            self.url(world, "survey"), {"actual_date": "2026-01-05", "note": "调查公告"}
+        )
         assert r.status_code == 302
         assert str(world.project.milestones.get(code="survey").actual_date) == "2026-01-05"
 
@@ -160,5 +177,7 @@ def test_a_work_group_is_added_from_the_project_page(world, login):  # type: ign
     r = login(world.pm).post(f"/projects/{world.project.pk}/work-groups/", {"name": "第三工作组"})
     assert r.status_code == 302
     assert world.project.work_groups.filter(name="第三工作组").exists()
-    r = login(world.viewer).post(f"/projects/{world.project.pk}/work-groups/", {"name": "第四工作组"})
+    r = login(world.viewer).post(
+        f"/projects/{world.project.pk}/work-groups/", {"name": "第四工作组"}
+    )
     assert r.status_code == 403

@@ -17,4 +17,6 @@ class Command(BaseCommand):
                 f"Audit chain BROKEN at event #{report.first_bad_seq}: {report.problem} "
                 f"({report.checked} events verified before it)"
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified.")
+        )
