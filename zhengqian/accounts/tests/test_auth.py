@@ -70,8 +70,12 @@ def test_sessions_expire_after_inactivity() -> None:
 class TestPasswordPolicy:
     @pytest.mark.parametrize(
         "password,reason",
-        [("short1", "too short"), ("abcdefghijkl", "no digit"), ("1234567890123", "numeric"),
-         ("password123", "common")],
+        [
+            ("short1", "too short"),
+            ("abcdefghijkl", "no digit"),
+            ("1234567890123", "numeric"),
+            ("password123", "common"),
+        ],
     )
     def test_weak_passwords_are_refused(self, password, reason):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
@@ -84,7 +88,11 @@ class TestPasswordPolicy:
         c = login(world.pm)
         r = c.post(
             "/accounts/password/",
-            {"old_password": world.password, "new_password1": "NewPassw0rd2027", "new_password2": "NewPassw0rd2027"},
+            {
+                "old_password": world.password,
+                "new_password1": "NewPassw0rd2027",
+                "new_password2": "NewPassw0rd2027",
+            },
         )
         assert r.status_code == 302
         world.pm.refresh_from_db()
@@ -97,7 +105,9 @@ class TestConfirmPassword:
     def test_a_sensitive_action_asks_for_the_password_again(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
         url = f"/accounts/users/{world.pm.pk}/password/"
-        r = c.post(url, {"password": "AnotherPass2027"}, HTTP_REFERER=f"/accounts/users/{world.pm.pk}/")
+        r = c.post(
+            url, {"password": "AnotherPass2027"}, HTTP_REFERER=f"/accounts/users/{world.pm.pk}/"
+        )
         assert r.status_code == 302 and r.url.startswith("/accounts/confirm-password/")
         world.pm.refresh_from_db()
         assert world.pm.check_password(world.password)
@@ -110,15 +120,22 @@ class TestConfirmPassword:
 
     def test_after_confirming_the_action_goes_through(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
-        r = c.post("/accounts/confirm-password/", {"password": world.password, "next": "/accounts/users/"})
+        r = c.post(
+            "/accounts/confirm-password/", {"password": world.password, "next": "/accounts/users/"}
+        )
         assert r.status_code == 302 and r.url == "/accounts/users/"
         r = c.post(f"/accounts/users/{world.pm.pk}/password/", {"password": "AnotherPass2027"})
         assert r.status_code == 302
         world.pm.refresh_from_db()
         assert world.pm.check_password("AnotherPass2027")
-        assert Event.objects.filter(event_type="user.password_reset", target_id=str(world.pm.pk)).exists()
+        assert Event.objects.filter(
+            event_type="user.password_reset", target_id=str(world.pm.pk)
+        ).exists()
 
     def test_an_outside_next_address_is_ignored(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
-        r = c.post("/accounts/confirm-password/", {"password": world.password, "next": "https://evil.example/"})
+        r = c.post(
+            "/accounts/confirm-password/",
+            {"password": world.password, "next": "https://evil.example/"},
+        )
         assert r.url == "/"

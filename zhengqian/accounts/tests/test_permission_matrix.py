@@ -48,7 +48,7 @@ PERSONAL_DATA_ROLES = {
 }
 
 
-def expected(role: RoleCode, module: Module, action: Action) -> bool:  # noqa: C901, PLR0911
+def expected(role: RoleCode, module: Module, action: Action) -> bool:
     if role == RoleCode.ADMIN:
         return module in (Module.ACCOUNTS, Module.DICTIONARIES) and action in (
             Action.VIEW,
@@ -157,7 +157,9 @@ def test_a_disabled_user_loses_every_right(two_projects):  # type: ignore[no-unt
 
 def test_a_work_group_scope_limits_the_role_to_those_groups(world):  # type: ignore[no-untyped-def]
     user = world.group_surveyor
-    assert has_perm(user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.group)
+    assert has_perm(
+        user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.group
+    )
     assert not has_perm(
         user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.other_group
     )

@@ -16,7 +16,9 @@ from zhengqian.audit.models import Event
 @pytest.mark.django_db
 class TestUserServices:
     def test_the_administrator_creates_a_user_without_the_password_in_the_trail(self, world):  # type: ignore[no-untyped-def]
-        user = services.user_create(actor=world.admin, username="zhangsan", password="Chaiqian2026x", full_name="张三")
+        user = services.user_create(
+            actor=world.admin, username="zhangsan", password="Chaiqian2026x", full_name="张三"
+        )
         assert user.check_password("Chaiqian2026x")
         event = Event.objects.get(event_type="user.create")
         assert event.changes["username"] == [None, "zhangsan"]
@@ -34,29 +36,44 @@ class TestUserServices:
     def test_granting_a_role_in_a_project_with_work_groups(self, world):  # type: ignore[no-untyped-def]
         user = services.user_create(actor=world.admin, username="zhao", password="Chaiqian2026x")
         services.membership_grant(
-            actor=world.admin, user=user, role=RoleCode.SURVEYOR, project=world.project, work_groups=[world.group]
+            actor=world.admin,
+            user=user,
+            role=RoleCode.SURVEYOR,
+            project=world.project,
+            work_groups=[world.group],
         )
-        assert has_perm(user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.group)
-        assert not has_perm(user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.other_group)
+        assert has_perm(
+            user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.group
+        )
+        assert not has_perm(
+            user, Module.SURVEY, Action.CHANGE, project=world.project, work_group=world.other_group
+        )
         event = Event.objects.get(event_type="membership.grant")
         assert event.changes["work_groups"] == [None, [world.group.pk]]
 
     def test_a_project_role_needs_a_project(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
-            services.membership_grant(actor=world.admin, user=world.outsider, role=RoleCode.SURVEYOR, project=None)
+            services.membership_grant(
+                actor=world.admin, user=world.outsider, role=RoleCode.SURVEYOR, project=None
+            )
         assert "project" in exc.value.error_dict
 
     def test_work_groups_of_another_project_are_refused(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
             services.membership_grant(
-                actor=world.admin, user=world.outsider, role=RoleCode.SURVEYOR,
-                project=world.other_project, work_groups=[world.group],
+                actor=world.admin,
+                user=world.outsider,
+                role=RoleCode.SURVEYOR,
+                project=world.other_project,
+                work_groups=[world.group],
             )
         assert "work_groups" in exc.value.error_dict
 
     def test_the_administrator_role_is_not_held_in_a_project(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
-            services.membership_grant(actor=world.admin, user=world.outsider, role=RoleCode.ADMIN, project=world.project)
+            services.membership_grant(
+                actor=world.admin, user=world.outsider, role=RoleCode.ADMIN, project=world.project
+            )
 
     def test_the_last_administrator_cannot_be_removed(self, world):  # type: ignore[no-untyped-def]
         membership = Membership.objects.get(user=world.admin, role=RoleCode.ADMIN)
@@ -67,13 +84,18 @@ class TestUserServices:
         membership = Membership.objects.get(user=world.surveyor)
         services.membership_revoke(actor=world.admin, membership=membership)
         assert not has_perm(world.surveyor, Module.PROJECTS, Action.VIEW, project=world.project)
-        assert Event.objects.get(event_type="membership.revoke").changes["role"] == ["surveyor", None]
+        assert Event.objects.get(event_type="membership.revoke").changes["role"] == [
+            "surveyor",
+            None,
+        ]
 
     def test_disabling_and_enabling_a_user(self, world):  # type: ignore[no-untyped-def]
         services.user_set_active(actor=world.admin, user=world.pm, active=False)
         world.pm.refresh_from_db()
         assert not world.pm.is_active
-        services.user_set_active(actor=world.admin, user=world.pm, active=False)  # no change, no event
+        services.user_set_active(
+            actor=world.admin, user=world.pm, active=False
+        )  # no change, no event
         assert Event.objects.filter(event_type="user.disable").count() == 1
         services.user_set_active(actor=world.admin, user=world.pm, active=True)
         assert Event.objects.filter(event_type="user.enable").count() == 1
@@ -89,19 +111,25 @@ class TestUserServices:
         )
         world.surveyor.__dict__.pop("_zq_perm_state", None)
         assert not has_perm(world.surveyor, Module.SURVEY, Action.DELETE, project=world.project)
-        assert Event.objects.filter(event_type="permission.revoke", target_id="surveyor:survey:delete").exists()
+        assert Event.objects.filter(
+            event_type="permission.revoke", target_id="surveyor:survey:delete"
+        ).exists()
         assert not services.role_permission_set(
             actor=world.admin, role="surveyor", module="survey", action="delete", allowed=False
         )
 
     def test_the_supervisor_can_never_be_given_a_write(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
-            services.role_permission_set(actor=world.admin, role="supervisor", module="survey", action="change", allowed=True)
+            services.role_permission_set(
+                actor=world.admin, role="supervisor", module="survey", action="change", allowed=True
+            )
         assert not RolePermission.objects.filter(role="supervisor", action="change").exists()
 
     def test_the_administrator_can_never_be_given_business_data(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
-            services.role_permission_set(actor=world.admin, role="admin", module="payments", action="view", allowed=True)
+            services.role_permission_set(
+                actor=world.admin, role="admin", module="payments", action="view", allowed=True
+            )
 
 
 @pytest.mark.django_db
@@ -121,21 +149,32 @@ class TestUserViews:
 
     def test_creating_a_user_through_the_form(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
-        r = c.post("/accounts/users/new/", {"username": "qian", "full_name": "钱七", "password": "Chaiqian2026x"})
+        r = c.post(
+            "/accounts/users/new/",
+            {"username": "qian", "full_name": "钱七", "password": "Chaiqian2026x"},
+        )
         user = User.objects.get(username="qian")
         assert r.status_code == 302 and r.url == f"/accounts/users/{user.pk}/"
 
     def test_a_taken_login_name_and_a_weak_password_show_at_their_fields(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
-        r = c.post("/accounts/users/new/", {"username": "PM", "full_name": "重名", "password": "Chaiqian2026x"})
+        r = c.post(
+            "/accounts/users/new/",
+            {"username": "PM", "full_name": "重名", "password": "Chaiqian2026x"},
+        )
         assert 'data-field-error="username"' in r.content.decode()
-        r = c.post("/accounts/users/new/", {"username": "sun", "full_name": "孙八", "password": "abc"})
+        r = c.post(
+            "/accounts/users/new/", {"username": "sun", "full_name": "孙八", "password": "abc"}
+        )
         assert 'data-field-error="password"' in r.content.decode()
         assert not User.objects.filter(username="sun").exists()
 
     def test_granting_and_revoking_a_role_through_the_page(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
-        r = c.post(f"/accounts/users/{world.outsider.pk}/memberships/", {"role": "viewer", "project": world.project.pk})
+        r = c.post(
+            f"/accounts/users/{world.outsider.pk}/memberships/",
+            {"role": "viewer", "project": world.project.pk},
+        )
         assert r.status_code == 302
         m = Membership.objects.get(user=world.outsider)
         r = c.post(f"/accounts/users/{world.outsider.pk}/memberships/{m.pk}/revoke/")
@@ -144,7 +183,10 @@ class TestUserViews:
     def test_a_membership_of_another_user_answers_404(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
         m = Membership.objects.get(user=world.pm)
-        assert c.post(f"/accounts/users/{world.outsider.pk}/memberships/{m.pk}/revoke/").status_code == 404
+        assert (
+            c.post(f"/accounts/users/{world.outsider.pk}/memberships/{m.pk}/revoke/").status_code
+            == 404
+        )
 
     def test_the_matrix_page_and_toggle_with_password_confirmation(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)

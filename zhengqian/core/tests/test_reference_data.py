@@ -24,31 +24,45 @@ class TestDictionaries:
         assert codes == ["steel_concrete", "brick_concrete", "brick_wood", "simple"]
 
     def test_the_administrator_adds_an_entry(self, world):  # type: ignore[no-untyped-def]
-        services.dictionary_entry_create(actor=world.admin, kind="structure_type", code="steel", label_zh="钢结构")
+        services.dictionary_entry_create(
+            actor=world.admin, kind="structure_type", code="steel", label_zh="钢结构"
+        )
         assert "steel" in dict(dictionary_choices("structure_type"))
         assert Event.objects.filter(event_type="dictionary.create").exists()
 
     def test_a_duplicate_code_is_refused(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
-            services.dictionary_entry_create(actor=world.admin, kind="relation", code="spouse", label_zh="配偶")
+            services.dictionary_entry_create(
+                actor=world.admin, kind="relation", code="spouse", label_zh="配偶"
+            )
 
     def test_a_deactivated_entry_leaves_the_choices_but_stays(self, world):  # type: ignore[no-untyped-def]
         entry = DictionaryEntry.objects.get(kind="relation", code="sibling")
         services.dictionary_entry_update(actor=world.admin, entry=entry, active=False)
         assert "sibling" not in dict(dictionary_choices("relation"))
         assert DictionaryEntry.objects.filter(code="sibling").exists()
-        assert Event.objects.get(event_type="dictionary.update").changes == {"active": [True, False]}
+        assert Event.objects.get(event_type="dictionary.update").changes == {
+            "active": [True, False]
+        }
 
     def test_only_the_administrator_edits_dictionaries(self, world):  # type: ignore[no-untyped-def]
         with pytest.raises(AccessDenied):
-            services.dictionary_entry_create(actor=world.pm, kind="relation", code="x", label_zh="x")
+            services.dictionary_entry_create(
+                actor=world.pm, kind="relation", code="x", label_zh="x"
+            )
 
     def test_the_pages(self, world, login):  # type: ignore[no-untyped-def]
         c = login(world.admin)
         assert c.get("/admin/dictionaries/").status_code == 200
-        r = c.post("/admin/dictionaries/relation/", {"code": "cousin", "label_zh": "堂兄弟", "sort_order": "9"})
+        r = c.post(
+            "/admin/dictionaries/relation/",
+            {"code": "cousin", "label_zh": "堂兄弟", "sort_order": "9"},
+        )
         assert r.status_code == 302
-        r = c.post("/admin/dictionaries/relation/", {"code": "bad code!", "label_zh": "", "sort_order": "-1"})
+        r = c.post(
+            "/admin/dictionaries/relation/",
+            {"code": "bad code!", "label_zh": "", "sort_order": "-1"},
+        )
         assert r.status_code == 400
         body = r.content.decode()
         for field in ("code", "label_zh", "sort_order"):
