@@ -72,6 +72,11 @@ class SetPasswordForm(StyledForm):
     password = forms.CharField(label=_("New password"), widget=forms.PasswordInput)
 
 
+class WorkGroupChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: WorkGroup) -> str:  # type: ignore[override]
+        return f"{obj.project.code} · {obj.name}"
+
+
 class MembershipForm(StyledForm):
     role = forms.ChoiceField(label=_("Role"), choices=RoleCode.choices)
     project = forms.ModelChoiceField(
@@ -80,7 +85,7 @@ class MembershipForm(StyledForm):
         required=False,
         empty_label=_("— all projects —"),
     )
-    work_groups = forms.ModelMultipleChoiceField(
+    work_groups = WorkGroupChoiceField(
         label=_("Work groups"),
         queryset=WorkGroup.objects.select_related("project").order_by("project__code", "name"),
         required=False,

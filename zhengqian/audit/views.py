@@ -18,6 +18,7 @@ from zhengqian.audit.models import ChainVerification, EventKind
 from zhengqian.audit.services import record, record_search
 from zhengqian.audit.tasks import verify_audit_chain
 from zhengqian.core.http import is_htmx
+from zhengqian.projects.models import Project
 
 PAGE_SIZE = 50
 
@@ -41,12 +42,17 @@ def trail(request: HttpRequest) -> HttpResponse:
                 query={k: v for k, v in request.GET.items() if k != "page"},
                 results=page.paginator.count,
             )
+    project_codes = {}
+    if page is not None:
+        ids = {e.project_id for e in page.object_list if e.project_id}
+        project_codes = dict(Project.objects.filter(pk__in=ids).values_list("pk", "code"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page_obj": page,
         "query_string": query.urlencode(),
+        "project_codes": project_codes,
         "verifications": ChainVerification.objects.all()[:5],
     }
     template = "audit/_rows.html" if is_htmx(request) else "audit/trail.html"

@@ -85,7 +85,7 @@ class TestVerification:
         report = verify_chain()
         assert not report.ok
         assert report.first_bad_seq == 3
-        assert "altered" in report.problem
+        assert "篡改" in report.problem
 
     def test_it_names_an_altered_change_value(self, world):  # type: ignore[no-untyped-def]
         project_services.work_group_update(actor=world.pm, group=world.group, name="改名组")
@@ -101,7 +101,7 @@ class TestVerification:
         raw("DELETE FROM audit_event WHERE seq = %s", [2])
         report = verify_chain()
         assert not report.ok and report.first_bad_seq == 2
-        assert "missing" in report.problem
+        assert "缺失" in report.problem
 
     def test_it_notices_the_last_event_deleted(self, world):  # type: ignore[no-untyped-def]
         write_events(world.pm, 5)
@@ -127,7 +127,7 @@ class TestVerification:
         forged.save(force_insert=True)
         report = verify_chain()
         assert not report.ok and report.first_bad_seq == 3
-        assert "out of turn" in report.problem
+        assert "违规插入" in report.problem
 
     def test_the_command_succeeds_on_an_intact_chain(self, world, capsys):  # type: ignore[no-untyped-def]
         write_events(world.pm, 3)

@@ -99,9 +99,9 @@ class TestCalendar:
                 "2027-01-05,workday,周二\n2027-01-02,party,x\n",
             )
         messages = exc.value.messages
-        assert any("Row 3" in m for m in messages)
-        assert any("Row 4" in m and "weekday" in m for m in messages)
-        assert any("Row 5" in m for m in messages)
+        assert any("第 3 行" in m for m in messages)
+        assert any("第 4 行" in m and "不是周末" in m for m in messages)
+        assert any("第 5 行" in m for m in messages)
         assert CalendarDay.objects.count() == before
         assert not CalendarYear.objects.filter(year=2027).exists()
 

@@ -161,7 +161,7 @@ class TestStateOwnedProcedure:
         with pytest.raises(ValidationError) as exc:
             record(world.pm, world.project, "plan_published", D(2026, 1, 10))
         message = exc.value.message_dict["actual_date"][0]
-        assert "Compensation plan drafted" in message
+        assert "征收补偿方案拟定及论证" in message
 
     def test_the_comment_period_is_refused_one_day_before_thirty_days_have_run(
         self, world, project
@@ -170,7 +170,7 @@ class TestStateOwnedProcedure:
             record(world.pm, project, "plan_comment_closed", D(2026, 2, 8))
         message = exc.value.message_dict["actual_date"][0]
         assert "2026-02-09" in message  # the earliest allowed date
-        assert "art. 10" in message  # the rule
+        assert "第十条" in message  # the rule
         assert step(project, "plan_comment_closed").actual_date is None
 
     def test_the_comment_period_closes_on_the_thirtieth_day(self, world, project):  # type: ignore[no-untyped-def]
@@ -181,7 +181,7 @@ class TestStateOwnedProcedure:
         record(world.pm, project, "plan_comment_closed", D(2026, 2, 9))
         with pytest.raises(ValidationError) as exc:
             record(world.pm, project, "decision_announced", D(2026, 3, 1))
-        assert "risk assessment" in exc.value.message_dict["actual_date"][0]
+        assert "社会稳定风险评估" in exc.value.message_dict["actual_date"][0]
         record(world.pm, project, "risk_assessment", D(2026, 1, 20))
         record(world.pm, project, "funds_in_place", D(2026, 1, 25))
         assert record(world.pm, project, "decision_announced", D(2026, 3, 1)).actual_date
@@ -199,7 +199,7 @@ class TestStateOwnedProcedure:
     def test_a_step_in_the_future_is_refused(self, world, today):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError) as exc:
             record(world.pm, world.project, "survey", D(2026, 11, 22))
-        assert "future" in exc.value.message_dict["actual_date"][0]
+        assert "不能晚于今天" in exc.value.message_dict["actual_date"][0]
 
     def test_a_step_others_rest_on_cannot_be_moved(self, world, project):  # type: ignore[no-untyped-def]
         with pytest.raises(ValidationError):
@@ -233,7 +233,7 @@ class TestCollectiveProcedure:
         with pytest.raises(ValidationError) as exc:
             record(world.pm, project, "plan_announced", D(2025, 10, 15))
         message = exc.value.message_dict["actual_date"][0]
-        assert "2025-10-16" in message and "10" in message and "working days" in message
+        assert "2025-10-16" in message and "10" in message and "工作日" in message
         assert record(world.pm, project, "plan_announced", D(2025, 10, 16)).actual_date
 
     def test_a_late_expropriation_announcement_is_recorded_and_flagged(self, world, project):  # type: ignore[no-untyped-def]
