@@ -60,13 +60,14 @@ INSTALLED_APPS = [
     "zhengqian.accounts",
     "zhengqian.audit",
     "zhengqian.projects",
+    "zhengqian.survey",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "zhengqian.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -102,7 +103,9 @@ TEMPLATES = [
 # SQLite in WAL mode is the embedded default; production sets DATABASE_URL to PostgreSQL.
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'zhengqian.sqlite3'}"
 DATABASE_URL = envstr("DATABASE_URL", DEFAULT_SQLITE_URL)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("ZQ_DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("ZQ_DB_CONN_MAX_AGE", 0))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers queue
@@ -114,7 +117,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background jobs -----------------------------------------------------------------------

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and permissions")
 
     def ready(self) -> None:
-        from zhengqian.accounts import checks, signals  # noqa: F401  (registers handlers)
+        from zhengqian.accounts import checks  # noqa: F401  (registers the system check)

@@ -73,11 +73,17 @@ def _state(user: Any) -> tuple[list[_Grant], dict[str, set[tuple[str, str]]]]:
     if user is not None and user.is_authenticated and user.is_active:
         from zhengqian.accounts.models import Membership
 
-        memberships = Membership.objects.filter(user=user).prefetch_related("work_groups")
-        for m in memberships:
-            grants.append(
-                _Grant(m.role, m.project_id, frozenset(wg.pk for wg in m.work_groups.all()))
-            )
+        # Plain values, not model instances: this runs on every request.
+        scopes: dict[int, set[int]] = {}
+        through = Membership.work_groups.through
+        for membership_id, group_id in through.objects.filter(membership__user=user).values_list(
+            "membership_id", "workgroup_id"
+        ):
+            scopes.setdefault(membership_id, set()).add(group_id)
+        for pk, role, project_id in Membership.objects.filter(user=user).values_list(
+            "pk", "role", "project_id"
+        ):
+            grants.append(_Grant(role, project_id, frozenset(scopes.get(pk, ()))))
     state = (grants, _matrix() if grants else {})
     if user is not None:
         user._zq_perm_state = state

@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ZQ_", "DATABASE_URL"))}
-    code = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup(); print('started')"
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings');"
+        " django.setup(); print('started')"
+    )
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         cwd=ROOT,

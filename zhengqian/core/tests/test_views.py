@@ -8,7 +8,9 @@ from zhengqian.core.models import CalendarDay
 @pytest.mark.django_db
 class TestLanguage:
     def test_the_interface_is_chinese_even_for_an_english_browser(self, client, world):  # type: ignore[no-untyped-def]
-        body = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+        body = client.get(
+            "/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+        ).content.decode()
         assert "登录" in body and 'lang="zh-hans"' in body
 
     def test_the_switch_turns_it_to_english_and_back(self, client, world):  # type: ignore[no-untyped-def]

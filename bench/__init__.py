@@ -1,0 +1,1 @@
+"""Benchmarks of Zhengqian (``make bench``); see bench/README.md."""

@@ -1,0 +1,88 @@
+"""Timing, statistics and the report: nothing here knows about Django."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Result:
+    name: str
+    n: int
+    median_ms: float
+    p95_ms: float
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, context: dict[str, Any]) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        return {**data, **extra, **context}
+
+
+def p95(values: Sequence[float]) -> float:
+    """Nearest-rank 95th percentile: a value that was actually measured."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def summarise(name: str, samples_ms: Sequence[float], note: str = "", **extra: Any) -> Result:
+    return Result(
+        name=name,
+        n=len(samples_ms),
+        median_ms=round(statistics.median(samples_ms), 3),
+        p95_ms=round(p95(samples_ms), 3),
+        note=note,
+        extra=extra,
+    )
+
+
+def time_ms(fn: Callable[[], object]) -> float:
+    started = time.perf_counter_ns()
+    fn()
+    return (time.perf_counter_ns() - started) / 1e6
+
+
+def interleaved(
+    variants: dict[str, Callable[[int], object]], *, n: int, warmup: int
+) -> dict[str, list[float]]:
+    """Time each variant n times, taking turns, so that drift (a growing table, a warming
+    cache, another process) falls on all of them alike. Each call gets its iteration number."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for i in range(warmup + n):
+        for name, fn in variants.items():
+            elapsed = time_ms(functools.partial(fn, i))
+            if i >= warmup:
+                samples[name].append(elapsed)
+    return samples
+
+
+def progress(message: str) -> None:
+    print(f"… {message}", file=sys.stderr, flush=True)
+
+
+def print_table(results: Sequence[Result]) -> None:
+    width = max(len(r.name) for r in results)
+    header = f"{'benchmark':<{width}}  {'n':>5}  {'median ms':>10}  {'p95 ms':>10}  note"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r.name:<{width}}  {r.n:>5}  {r.median_ms:>10.3f}  {r.p95_ms:>10.3f}  {r.note}")
+
+
+def write_results(path: Path, results: Sequence[Result], context: dict[str, Any]) -> None:
+    """Write via a temporary file, so that an interrupted run never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    rows = [r.row(context) for r in results]
+    tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

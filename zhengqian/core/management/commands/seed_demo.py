@@ -1,0 +1,105 @@
+"""``python manage.py seed_demo --households N --projects P [--seed S] [--if-empty]``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from zhengqian.core.demo import (
+    DEFAULT_SEED,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    SeedRefused,
+    demo_accounts_exist,
+    seed_demo,
+)
+
+
+def _count(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with synthetic demo data: an account for every role (password "
+        f"{DEMO_PASSWORD}), projects with work groups and milestones, households and their "
+        "members. The same seed gives the same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--households", type=_count(0), default=300)
+        parser.add_argument("--projects", type=_count(1), default=3)
+        parser.add_argument("--seed", type=_count(0), default=DEFAULT_SEED)
+        parser.add_argument(
+            "--as-of",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="The day the data is seen from (YYYY-MM-DD, default today): ages and "
+            "milestone dates are counted back from it.",
+        )
+        parser.add_argument("--batch-size", type=_count(1), default=5000)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when demo accounts already exist (so that `make demo` restarts "
+            "in seconds).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError("seed_demo refuses to run in production (ZQ_ENV=production).")
+        if options["if_empty"] and demo_accounts_exist():
+            self.stdout.write("Demo accounts already exist; nothing seeded (--if-empty).")
+            return
+        verbosity = int(options["verbosity"])
+        started = time.perf_counter()
+
+        def progress(done: int) -> None:
+            if verbosity >= 2:
+                self.stdout.write(f"  {done} households written")
+
+        try:
+            result = seed_demo(
+                households=options["households"],
+                projects=options["projects"],
+                seed=options["seed"],
+                as_of=options["as_of"],
+                batch_size=options["batch_size"],
+                progress=progress,
+            )
+        except (SeedRefused, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data seeded in {elapsed:.1f} s (seed {result.seed}, as of {result.as_of})."
+            )
+        )
+        self.stdout.write(
+            f"  districts {result.districts}, projects {result.projects} "
+            f"({', '.join(result.project_codes)}), work groups {result.work_groups}, "
+            f"milestones recorded {result.milestones_recorded}"
+        )
+        self.stdout.write(f"  households {result.households}, persons {result.persons}")
+        self.stdout.write(
+            f"  demo accounts: {result.accounts_created} created; password {DEMO_PASSWORD}"
+        )
+        width = max(len(a.username) for a in DEMO_ACCOUNTS)
+        for account in DEMO_ACCOUNTS:
+            self.stdout.write(
+                f"    {account.username:<{width}}  {account.full_name}  {account.role.label}"
+            )

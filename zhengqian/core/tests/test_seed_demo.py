@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import F
+
+from zhengqian.accounts.checks import demo_accounts_present
+from zhengqian.accounts.models import Membership, User
+from zhengqian.accounts.roles import RoleCode
+from zhengqian.audit.chain import verify_chain
+from zhengqian.audit.models import Event, EventKind
+from zhengqian.core.calendar import office_calendar
+from zhengqian.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DIVISIONS
+from zhengqian.core.idcard import parse_id_number
+from zhengqian.projects.models import Milestone, Project
+from zhengqian.projects.procedures import ProjectKind
+from zhengqian.projects.rules import evaluate
+from zhengqian.survey.models import Household, Person
+from zhengqian.testing.factories import UserFactory
+
+# Pinned so that every milestone date falls in the years the holiday calendar knows.
+AS_OF = "2026-06-30"
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command(
+        "seed_demo", "--households", "50", "--projects", "4", "--as-of", AS_OF, *args, stdout=out
+    )
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple[Any, ...]]:
+    households = Household.objects.order_by("code").values_list(
+        "code", "kind", "head_name", "head_id_number", "phone", "address", "work_group__name"
+    )
+    persons = Person.objects.order_by("household__code", "id").values_list(
+        "household__code", "name", "id_number", "relation", "sex", "birth_date"
+    )
+    return [*households, *persons]
+
+
+def seed_and_roll_back(*args: str) -> list[tuple[Any, ...]]:
+    """Seed into the empty database, capture the data, and leave the database empty again."""
+    with transaction.atomic():
+        seed(*args)
+        data = snapshot()
+        transaction.set_rollback(True)
+    return data
+
+
+@pytest.mark.django_db
+class TestSeedDemo:
+    def test_the_same_seed_gives_the_same_households_on_a_fresh_database(self) -> None:
+        first = seed_and_roll_back("--seed", "7")
+        assert Household.objects.count() == 0
+        second = seed_and_roll_back("--seed", "7")
+        assert len(first) > 50
+        assert first == second
+
+    def test_another_seed_gives_other_households(self) -> None:
+        assert seed_and_roll_back("--seed", "7") != seed_and_roll_back("--seed", "8")
+
+    def test_it_creates_the_households_spread_over_projects_and_their_work_groups(self) -> None:
+        seed()
+        assert Household.objects.count() == 50
+        assert Project.objects.count() == 4
+        assert {p.kind for p in Project.objects.all()} == set(ProjectKind.values)
+        for project in Project.objects.all():
+            groups = project.work_groups.count()
+            assert 3 <= groups <= 6
+            assert project.target_households == project.households.count()
+        assert not Household.objects.exclude(work_group__project=F("project")).exists()
+        assert not Household.objects.filter(work_group=None).exists()
+
+    def test_every_household_of_a_family_has_its_head_first(self) -> None:
+        seed()
+        families = Household.objects.exclude(head_id_number="")
+        for household in families.prefetch_related("persons"):
+            persons = list(household.persons.all())
+            assert persons[0].relation == "head"
+            assert persons[0].name == household.head_name
+            assert persons[0].id_number == household.head_id_number
+            assert [p.relation for p in persons].count("head") == 1
+        assert 2.5 <= Person.objects.count() / families.count() <= 4
+
+    def test_every_id_number_is_valid_unique_and_agrees_with_sex_and_birth_date(self) -> None:
+        seed()
+        people = list(Person.objects.values_list("id_number", "sex", "birth_date"))
+        numbers = [number for number, _sex, _birth in people]
+        assert len(set(numbers)) == len(numbers)
+        regions = {d.code for d in DIVISIONS}
+        for number, sex, birth_date in people:
+            parsed = parse_id_number(number)
+            assert parsed.number == number
+            assert parsed.sex == sex
+            assert parsed.birth_date == birth_date
+            assert parsed.region_code in regions
+
+    def test_every_household_lies_in_a_real_division_named_in_its_address(self) -> None:
+        seed()
+        divisions = {d.code: d for d in DIVISIONS}
+        for code, address in Household.objects.values_list("division_code", "address"):
+            assert address.startswith(divisions[code].full_name)
+
+    def test_every_role_has_a_demo_account_with_the_demo_password(self) -> None:
+        seed()
+        projects = set(Project.objects.values_list("pk", flat=True))
+        for account in DEMO_ACCOUNTS:
+            user = User.objects.get(username=account.username)
+            assert user.is_demo and user.is_active
+            assert user.full_name == account.full_name
+            assert user.check_password(DEMO_PASSWORD)
+            held = set(
+                Membership.objects.filter(user=user, role=account.role).values_list(
+                    "project_id", flat=True
+                )
+            )
+            if account.role in (RoleCode.ADMIN, RoleCode.LEADER, RoleCode.SUPERVISOR):
+                assert held == {None}
+            else:
+                assert held == projects
+        assert {a.role for a in DEMO_ACCOUNTS} == set(RoleCode)
+        assert User.objects.get(username="valuer").organisation.endswith("评估有限公司")
+
+    def test_recorded_milestones_keep_the_rules_of_the_procedure(self) -> None:
+        seed()
+        calendar = office_calendar()
+        as_of = dt.date.fromisoformat(AS_OF)
+        for project in Project.objects.all():
+            siblings = {m.code: m for m in project.milestones.select_related("project")}
+            recorded = [m for m in siblings.values() if m.actual_date is not None]
+            assert len(recorded) >= 2
+            for milestone in recorded:
+                assert milestone.actual_date < as_of
+                verdict = evaluate(
+                    milestone, milestone.actual_date, siblings=siblings, calendar=calendar
+                )
+                assert verdict.allowed, verdict.message
+                assert not milestone.late
+        assert not Milestone.objects.filter(planned_date__lte=as_of).exists()
+
+    def test_it_records_one_audit_event_per_run(self) -> None:
+        output = seed()
+        event = Event.objects.get()
+        assert event.event_type == "demo.seed"
+        assert event.kind == EventKind.SYSTEM
+        assert event.actor_id is None
+        assert event.actor_name == "seed_demo"
+        assert event.details["seed"] == 2026
+        assert event.details["households"] == 50
+        assert event.details["persons"] == Person.objects.count()
+        assert verify_chain().ok
+        assert "admin" in output and DEMO_PASSWORD in output
+
+    def test_with_if_empty_a_second_run_does_nothing(self) -> None:
+        seed("--if-empty")
+        output = seed("--if-empty")
+        assert "already exist" in output
+        assert Household.objects.count() == 50
+        assert Event.objects.count() == 1
+
+    def test_a_second_run_of_the_same_seed_is_refused(self) -> None:
+        seed()
+        with pytest.raises(CommandError, match="already exist"):
+            seed()
+        assert Household.objects.count() == 50
+
+    def test_a_second_seed_adds_projects_and_keeps_id_numbers_unique(self) -> None:
+        seed()
+        seed("--seed", "1")
+        assert Project.objects.count() == 8
+        assert User.objects.filter(is_demo=True).count() == len(DEMO_ACCOUNTS)
+        numbers = list(Person.objects.values_list("id_number", flat=True))
+        assert len(set(numbers)) == len(numbers)
+        surveyor = User.objects.get(username="surveyor")
+        assert surveyor.memberships.count() == 8
+        assert Event.objects.filter(event_type="demo.seed").count() == 2
+
+    def test_it_leaves_an_existing_real_account_alone(self) -> None:
+        UserFactory(username="admin", full_name="真管理员")
+        with pytest.raises(CommandError, match="not a demo account"):
+            seed()
+        assert not User.objects.filter(is_demo=True).exists()
+        assert not Project.objects.exists()
+
+    def test_it_refuses_to_run_in_production(self, settings: Any) -> None:
+        settings.PRODUCTION = True
+        with pytest.raises(CommandError, match="production"):
+            seed()
+        assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+class TestDisableDemoAccounts:
+    def test_it_disables_every_demo_account_with_one_audit_event_each(self) -> None:
+        seed()
+        staff = UserFactory(username="real_staff")
+        out = StringIO()
+        call_command("disable_demo_accounts", stdout=out)
+        assert not User.objects.filter(is_demo=True, is_active=True).exists()
+        assert not demo_accounts_present()
+        staff.refresh_from_db()
+        assert staff.is_active
+        events = Event.objects.filter(event_type="user.disable")
+        assert events.count() == len(DEMO_ACCOUNTS)
+        assert {e.target_id for e in events} == {
+            str(pk) for pk in User.objects.filter(is_demo=True).values_list("pk", flat=True)
+        }
+        event = events.first()
+        assert event is not None
+        assert event.actor_id is None
+        assert event.actor_name == "disable_demo_accounts"
+        assert event.changes == {"is_active": [True, False]}
+        assert f"Disabled {len(DEMO_ACCOUNTS)} demo accounts" in out.getvalue()
+
+    def test_a_second_run_has_nothing_to_do(self) -> None:
+        seed()
+        call_command("disable_demo_accounts", stdout=StringIO())
+        before = Event.objects.count()
+        out = StringIO()
+        call_command("disable_demo_accounts", stdout=out)
+        assert "nothing to do" in out.getvalue()
+        assert Event.objects.count() == before
+
+    def test_a_disabled_demo_account_can_no_longer_log_in(self, client: Any) -> None:
+        seed()
+        call_command("disable_demo_accounts", stdout=StringIO())
+        response = client.post("/accounts/login/", {"username": "pm", "password": DEMO_PASSWORD})
+        assert response.status_code == 200
+        assert "_auth_user_id" not in client.session
