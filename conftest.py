@@ -29,11 +29,21 @@ def _uses_transactional_db(request: pytest.FixtureRequest) -> bool:
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
+def _reference_data_present() -> None:
+    """A transactional test's flush also removes what the data migrations loaded (the
+    permission matrix, dictionaries, holiday calendar); put it back for the tests after it."""
+    from zhengqian.accounts.models import RolePermission
+    from zhengqian.core.reference import load_all
+
+    if not RolePermission.objects.exists():
+        load_all()
+
+
 @pytest.fixture(autouse=True)
 def _audit_append_only_triggers(request):  # type: ignore[no-untyped-def]
     """The audit table refuses DELETE at the database, so a transactional test could not be
     flushed: such tests switch the triggers off after they ran (the flush follows), and every
-    database test makes sure they are on before it runs."""
+    database test makes sure they are on, and the reference data there, before it runs."""
     transactional = _uses_transactional_db(request)
     if (
         not transactional
@@ -46,6 +56,7 @@ def _audit_append_only_triggers(request):  # type: ignore[no-untyped-def]
 
     request.getfixturevalue("transactional_db" if transactional else "db")
     enable_triggers()
+    _reference_data_present()
     yield
     if transactional:
         disable_triggers()

@@ -161,7 +161,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("ZQ_LOCKOUT_MINUTES", 30, minimum=1
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # The rule is per account ("five wrong passwords lock the account"), not per address: an office
 # shares one NAT address, and locking it would lock everyone out.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS = [
+    "axes.W006",
+    # HSTS preloading is for public hosts in the browsers' preload list, not an office intranet;
+    # ZQ_HSTS_PRELOAD turns it on where it applies.
+    "security.W021",
+]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -219,7 +224,7 @@ if ZQ_S3_BUCKET:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security ------------------------------------------------------------------------------
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:

@@ -44,6 +44,9 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
             target = field if field in form.fields else None
             for error in errors:
                 form.add_error(target, error)
+            if target is not None:
+                widget = form.fields[target].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
     else:
         for error in exc.error_list:
             form.add_error(None, error)

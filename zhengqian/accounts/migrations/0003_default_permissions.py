@@ -2,16 +2,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from zhengqian.accounts.roles import build_default_matrix
+    from zhengqian.core.reference import load_permissions
 
-    RolePermission = apps.get_model("accounts", "RolePermission")
-    rows = [
-        RolePermission(role=role, module=module, action=action)
-        for role, modules in build_default_matrix().items()
-        for module, actions in modules.items()
-        for action in sorted(actions)
-    ]
-    RolePermission.objects.bulk_create(rows, ignore_conflicts=True)
+    load_permissions(apps.get_model("accounts", "RolePermission"))
 
 
 class Migration(migrations.Migration):

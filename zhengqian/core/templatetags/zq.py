@@ -32,5 +32,12 @@ def masked_name(value: str | None) -> str:
 
 
 @register.filter
+def event_label(event_type: str) -> str:
+    from zhengqian.audit.labels import event_label as label
+
+    return label(event_type)
+
+
+@register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key) if mapping else None
