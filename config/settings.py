@@ -32,6 +32,9 @@ ALLOWED_HOSTS = envlist(
     "ZQ_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = envlist("ZQ_CSRF_TRUSTED_ORIGINS", [])
+# Behind a reverse proxy the client's address (recorded in the audit trail) is in
+# X-Forwarded-For; trust that header only when the proxy sets it.
+ZQ_TRUST_X_FORWARDED_FOR = envbool("ZQ_TRUST_X_FORWARDED_FOR", False)
 
 if PRODUCTION:
     if DEBUG:

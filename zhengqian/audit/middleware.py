@@ -13,7 +13,7 @@ from zhengqian.audit.services import record
 
 
 def client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "ZQ_TRUST_X_FORWARDED_FOR", False):
+    if settings.ZQ_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[0].strip()[:45]

@@ -62,3 +62,23 @@ class TestTrail:
 
     def test_verify_needs_post(self, world, login):  # type: ignore[no-untyped-def]
         assert login(world.supervisor).get("/audit/verify/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_client_address_comes_from_the_proxy_header_only_when_trusted(settings, client, world):  # type: ignore[no-untyped-def]
+    client.post(
+        "/accounts/login/",
+        {"username": "pm", "password": world.password},
+        HTTP_X_FORWARDED_FOR="10.1.2.3, 127.0.0.1",
+    )
+    assert Event.objects.get(event_type="auth.login").ip_address == "127.0.0.1"
+    client.post("/accounts/logout/")
+    settings.ZQ_TRUST_X_FORWARDED_FOR = True
+    client.post(
+        "/accounts/login/",
+        {"username": "pm", "password": world.password},
+        HTTP_X_FORWARDED_FOR="10.1.2.3, 127.0.0.1",
+    )
+    assert (
+        Event.objects.filter(event_type="auth.login").order_by("-seq")[0].ip_address == "10.1.2.3"
+    )
