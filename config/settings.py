@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "zhengqian.audit",
     "zhengqian.projects",
     "zhengqian.survey",
+    "zhengqian.ownership",
 ]
 
 MIDDLEWARE = [

@@ -70,3 +70,32 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class StaleMark(models.Model):
+    """A downstream record made stale by an upstream change, until it is redone.
+
+    Written by the downstream modules' receivers of core.staleness.upstream_changed.
+    """
+
+    household = models.ForeignKey(
+        "survey.Household", on_delete=models.CASCADE, related_name="stale_marks"
+    )
+    target_type = models.CharField(_("stale record type"), max_length=64)
+    target_id = models.BigIntegerField(_("stale record id"))
+    source = models.CharField(_("changed upstream"), max_length=64)
+    source_id = models.CharField(_("upstream record id"), max_length=64)
+    changes = models.JSONField(_("changes"), default=dict)
+    created_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stale mark")
+        verbose_name_plural = _("stale marks")
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "resolved_at"], name="stale_target"),
+            models.Index(fields=["household", "resolved_at"], name="stale_household"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_type}#{self.target_id} ← {self.source}"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
@@ -78,7 +81,19 @@ class Household(models.Model):
     # A code of the data dictionary kind "land_type", not a foreign key: entries are deactivated,
     # never deleted, and a record keeps the code it was filed with.
     land_type = models.CharField(_("land type"), max_length=40, blank=True)
+    # Non-residential parties (enterprises, shops, offices).
+    business_licence = models.CharField(
+        _("business licence number"),
+        max_length=18,
+        blank=True,
+        help_text=_("Unified social credit code (统一社会信用代码) of an enterprise or shop."),
+    )
+    tenants = models.TextField(
+        _("tenants"), blank=True, help_text=_("Tenants (承租户) using the property, one per line.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("household")
@@ -146,6 +161,10 @@ class Person(models.Model):
         default=True,
         help_text=_("Whether the person's household registration (户籍) is at the property."),
     )
+    hukou_place = models.CharField(_("place of household registration"), max_length=200, blank=True)
+    # A code of the data dictionary kind "special_status" (low income, disabled …), or empty.
+    special_status = models.CharField(_("special status"), max_length=40, blank=True)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("person")
@@ -197,3 +216,142 @@ class Person(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+AREA_MAX_DIGITS = 10
+
+
+class Building(models.Model):
+    """One structure of a household, as measured by the survey."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("household")
+    )
+    number = models.CharField(_("building number"), max_length=20)
+    # Codes of the data dictionary kinds "structure_type" and "building_use".
+    structure_type = models.CharField(_("structure type"), max_length=40)
+    use = models.CharField(_("use"), max_length=40)
+    floors = models.PositiveSmallIntegerField(
+        _("floors"), default=1, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    year_built = models.PositiveSmallIntegerField(
+        _("year built"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    measured_area = models.DecimalField(
+        _("measured area (m²)"),
+        max_digits=AREA_MAX_DIGITS,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    title_certificate_no = models.CharField(
+        _("title certificate number"),
+        max_length=60,
+        blank=True,
+        help_text=_("不动产权证号; empty when the building has none."),
+    )
+    # When the structure was put up, where known: one built after the announcement gets no
+    # compensation (抢建), and is flagged.
+    built_on = models.DateField(_("built on"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["household", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "number"], name="uniq_building_number"),
+            models.CheckConstraint(
+                condition=models.Q(measured_area__gte=0), name="building_area_not_negative"
+            ),
+            models.CheckConstraint(condition=models.Q(floors__gte=1), name="building_floors_min"),
+        ]
+        indexes = [
+            # Finding the same title certificate in other households (杜绝二次补偿).
+            models.Index(fields=["title_certificate_no"], name="building_title_no"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.code}-{self.number}"
+
+
+class Ancillary(models.Model):
+    """An ancillary structure or crop (附属物 / 青苗): walls, wells, trees …"""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="ancillaries", verbose_name=_("household")
+    )
+    # A code of the data dictionary kind "ancillary_type".
+    kind = models.CharField(_("type"), max_length=40)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=AREA_MAX_DIGITS,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    unit = models.CharField(_("unit"), max_length=10)
+    built_on = models.DateField(_("built or planted on"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ancillary")
+        verbose_name_plural = _("ancillaries")
+        ordering = ["household", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0), name="ancillary_quantity_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity}{self.unit}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never comes from the user: only the checked extension does.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return (
+        f"survey/{instance.household.project_id}/{instance.household_id}/{uuid.uuid4().hex}.{ext}"
+    )
+
+
+class Attachment(models.Model):
+    """A survey form, photo, certificate or drawing, of a household or one of its buildings."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("household")
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("building"),
+    )
+    # A code of the data dictionary kind "document_kind".
+    kind = models.CharField(_("document kind"), max_length=40)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("checksum"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["household", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def previewable(self) -> bool:
+        return self.content_type in ("image/jpeg", "image/png", "application/pdf")
