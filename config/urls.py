@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("zhengqian.accounts.urls")),
     path("projects/", include("zhengqian.projects.urls")),
     path("audit/", include("zhengqian.audit.urls")),
+    path("survey/", include("zhengqian.survey.urls")),
+    path("ownership/", include("zhengqian.ownership.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 
