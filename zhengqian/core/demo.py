@@ -34,7 +34,7 @@ from zhengqian.audit.services import record
 from zhengqian.core.idcard import make_id_number
 from zhengqian.projects.models import District, Milestone, Project, ProjectStatus, WorkGroup
 from zhengqian.projects.procedures import PeriodUnit, ProjectKind, Step, template_for
-from zhengqian.survey.models import Household, HouseholdKind, Person, Sex
+from zhengqian.survey.models import Ancillary, Building, Household, HouseholdKind, Person, Sex
 
 __all__ = [
     "DEFAULT_SEED",
@@ -192,6 +192,16 @@ _GIVEN_FIRST: Final = {
     Sex.MALE: "建国志永文明海春德宏家晓子俊立振世学云金",
     Sex.FEMALE: "秀晓丽雅美春海佳玉淑慧丹静思欣梦雪桂月",
 }
+# Title certificates of the province of the demo divisions (浙 is the most common here).
+_TITLE_PREFIX: Final = "浙"
+# (dictionary code, unit, low, high) of the ancillaries a household may have.
+_ANCILLARY_KINDS: Final = (
+    ("wall", "m", 5, 60),
+    ("well", "座", 1, 2),
+    ("tree", "株", 1, 30),
+    ("crop", "m²", 20, 600),
+    ("yard_floor", "m²", 10, 150),
+)
 _SURNAMES: Final = tuple(ChinesePersonProvider.last_names)
 # Faker draws a weighted surname by summing the weights on every call; summing once here makes
 # a 100,000-household run about twenty seconds shorter.
@@ -225,6 +235,8 @@ class SeedResult:
     milestones_recorded: int = 0
     households: int = 0
     persons: int = 0
+    buildings: int = 0
+    ancillaries: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -236,6 +248,8 @@ class SeedResult:
             "milestones_recorded": self.milestones_recorded,
             "households": self.households,
             "persons": self.persons,
+            "buildings": self.buildings,
+            "ancillaries": self.ancillaries,
         }
 
 
@@ -323,6 +337,8 @@ class _DemoWriter:
         self.used_ids.update(
             Household.objects.exclude(head_id_number="").values_list("head_id_number", flat=True)
         )
+        # Title certificate numbers are unique too (a repeat is flagged as double compensation).
+        self.title_serial = Building.objects.exclude(title_certificate_no="").count()
 
     # --- Accounts, districts, projects ------------------------------------------------------
 
@@ -523,23 +539,110 @@ class _DemoWriter:
     def _households(self, plans: list[_ProjectPlan]) -> None:
         households: list[Household] = []
         persons: list[Person] = []
+        buildings: list[Building] = []
+        ancillaries: list[Ancillary] = []
         for household, members in self._generate(plans):
             households.append(household)
             persons.extend(members)
+            buildings.extend(self._buildings(household))
+            ancillaries.extend(self._ancillaries(household))
             if len(households) >= self.batch_size:
-                self._flush(households, persons)
-                households, persons = [], []
+                self._flush(households, persons, buildings, ancillaries)
+                households, persons, buildings, ancillaries = [], [], [], []
         if households:
-            self._flush(households, persons)
+            self._flush(households, persons, buildings, ancillaries)
 
-    def _flush(self, households: list[Household], persons: list[Person]) -> None:
-        # The households get their primary keys back (RETURNING), which the persons then use.
+    def _flush(
+        self,
+        households: list[Household],
+        persons: list[Person],
+        buildings: list[Building],
+        ancillaries: list[Ancillary],
+    ) -> None:
+        # The households get their primary keys back (RETURNING), which the members then use.
         Household.objects.bulk_create(households, batch_size=1000)
         Person.objects.bulk_create(persons, batch_size=1000)
+        Building.objects.bulk_create(buildings, batch_size=1000)
+        Ancillary.objects.bulk_create(ancillaries, batch_size=1000)
         self.result.households += len(households)
         self.result.persons += len(persons)
+        self.result.buildings += len(buildings)
+        self.result.ancillaries += len(ancillaries)
         if self.progress is not None:
             self.progress(self.result.households)
+
+    # --- Buildings and ancillaries ----------------------------------------------------------
+
+    def _buildings(self, household: Household) -> list[Building]:
+        """1–3 structures: the main house and, often, an annex; enterprises have workshops."""
+        rng = self.rng
+        kind = household.project.kind
+        non_residential = household.kind == HouseholdKind.NON_RESIDENTIAL
+        count = rng.choices((1, 2, 3), weights=(50, 35, 15))[0]
+        buildings = []
+        for number in range(1, count + 1):
+            main = number == 1
+            if non_residential:
+                use = (
+                    rng.choice(("shop", "office", "industrial", "warehouse"))
+                    if main
+                    else "auxiliary"
+                )
+                area = Decimal(rng.randint(6000, 180000)) / 100
+            else:
+                use = "residential" if main else "auxiliary"
+                area = Decimal(rng.randint(4500, 26000) if main else rng.randint(800, 4500)) / 100
+            if kind == ProjectKind.COLLECTIVE:
+                structure = rng.choices(
+                    ("brick_concrete", "brick_wood", "simple", "steel_concrete"),
+                    weights=(55, 25, 12, 8),
+                )[0]
+                floors = rng.choice((1, 2, 2, 3)) if main else 1
+            else:
+                structure = rng.choices(
+                    ("steel_concrete", "brick_concrete", "brick_wood"), weights=(35, 55, 10)
+                )[0]
+                floors = rng.choice((1, 2, 3, 5, 6, 7)) if main else 1
+            year_built = rng.randint(1968, 2016)
+            # Most main houses have a title; many annexes were put up without one.
+            licensed = rng.random() < (0.85 if main else 0.35)
+            self.title_serial += 1
+            issued = max(year_built, 2016 + self.title_serial % 8)
+            title = (
+                f"{_TITLE_PREFIX}({issued})不动产权第{self.title_serial:07d}号" if licensed else ""
+            )
+            buildings.append(
+                Building(
+                    household=household,
+                    number=str(number),
+                    structure_type=structure,
+                    use=use,
+                    floors=floors,
+                    year_built=year_built,
+                    measured_area=area,
+                    title_certificate_no=title,
+                )
+            )
+        return buildings
+
+    def _ancillaries(self, household: Household) -> list[Ancillary]:
+        """Walls, wells, trees and crops: mostly on collective land."""
+        rng = self.rng
+        if household.project.kind != ProjectKind.COLLECTIVE and rng.random() < 0.7:
+            return []
+        items = []
+        for kind, unit, low, high in rng.sample(_ANCILLARY_KINDS, rng.randint(1, 4)):
+            items.append(
+                Ancillary(
+                    household=household,
+                    kind=kind,
+                    quantity=Decimal(rng.randint(low * 100, high * 100)) / 100
+                    if unit in ("m", "m²")
+                    else Decimal(rng.randint(low, high)),
+                    unit=unit,
+                )
+            )
+        return items
 
     def _generate(self, plans: list[_ProjectPlan]) -> Iterator[tuple[Household, list[Person]]]:
         for plan in plans:

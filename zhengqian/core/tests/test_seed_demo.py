@@ -235,3 +235,25 @@ class TestDisableDemoAccounts:
         response = client.post("/accounts/login/", {"username": "pm", "password": DEMO_PASSWORD})
         assert response.status_code == 200
         assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_households_get_buildings_and_collective_land_gets_ancillaries() -> None:
+    from zhengqian.core.selectors import dictionary_choices
+    from zhengqian.survey.models import Ancillary, Building
+
+    seed("--households", "60", "--projects", "4")
+    households = Household.objects.count()
+    assert 1.0 <= Building.objects.count() / households <= 3.0
+    assert not Building.objects.filter(measured_area__lte=0).exists()
+    titles = list(
+        Building.objects.exclude(title_certificate_no="").values_list(
+            "title_certificate_no", flat=True
+        )
+    )
+    assert titles and len(set(titles)) == len(titles)
+    structures = {code for code, _label in dictionary_choices("structure_type")}
+    assert set(Building.objects.values_list("structure_type", flat=True)) <= structures
+    ancillary_kinds = {code for code, _label in dictionary_choices("ancillary_type")}
+    assert Ancillary.objects.filter(household__project__kind="collective").exists()
+    assert set(Ancillary.objects.values_list("kind", flat=True)) <= ancillary_kinds

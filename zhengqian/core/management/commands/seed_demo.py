@@ -94,7 +94,10 @@ class Command(BaseCommand):
             f"({', '.join(result.project_codes)}), work groups {result.work_groups}, "
             f"milestones recorded {result.milestones_recorded}"
         )
-        self.stdout.write(f"  households {result.households}, persons {result.persons}")
+        self.stdout.write(
+            f"  households {result.households}, persons {result.persons}, "
+            f"buildings {result.buildings}, ancillaries {result.ancillaries}"
+        )
         self.stdout.write(
             f"  demo accounts: {result.accounts_created} created; password {DEMO_PASSWORD}"
         )
