@@ -166,8 +166,8 @@ class ChangeRequest(models.Model):
     """A correction of locked data: reason and evidence, approved by the project manager.
 
     `target` names the record ("survey.building", "ownership.buildingconfirmation",
-    "survey.person", "ownership.personconfirmation", "survey.household"), `field` the field; the
-    old value is taken when the request is made and checked again when it is applied.
+    "survey.person", "ownership.personconfirmation"), `field` the field; the old value is taken
+    when the request is made and checked again when it is applied.
     """
 
     household = models.ForeignKey(
@@ -181,6 +181,10 @@ class ChangeRequest(models.Model):
     field = models.CharField(_("field"), max_length=64)
     old_value = models.JSONField(_("old value"), null=True)
     new_value = models.JSONField(_("new value"), null=True)
+    # Fields of the same confirmation that must change together with the main one so that it
+    # stays consistent ({field: [old, new]}): a re-measured building needs its new licensed and
+    # unlicensed split, an eligibility change its new reason. Applied in the same transaction.
+    paired_changes = models.JSONField(_("changed together"), default=dict, blank=True)
     reason = models.TextField(_("reason"))
     evidence = models.FileField(
         _("evidence"), upload_to="ownership/changes/%Y/%m/", blank=True, max_length=200
@@ -203,6 +207,18 @@ class ChangeRequest(models.Model):
         verbose_name_plural = _("change requests")
         ordering = ["-requested_at"]
         indexes = [models.Index(fields=["household", "status"], name="change_household_status")]
+        constraints = [
+            # Two pending corrections of one field would race; the second must wait.
+            models.UniqueConstraint(
+                fields=["target_type", "target_id", "field"],
+                condition=models.Q(status=ChangeStatus.PENDING),
+                name="uniq_pending_change_per_field",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ChangeStatus.values),
+                name="change_request_status_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target_type}#{self.target_id}.{self.field}"

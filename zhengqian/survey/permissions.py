@@ -26,7 +26,7 @@ def require_household(
 
 
 def require_unlocked(household: Household) -> None:
-    """Survey data of a household whose confirmation is locked changes only by change request."""
+    """Survey data under review may not change; once locked it changes only by change request."""
     from zhengqian.ownership.models import Confirmation, ConfirmationStatus
 
     status = (
@@ -34,6 +34,15 @@ def require_unlocked(household: Household) -> None:
         .values_list("status", flat=True)
         .first()
     )
+    if status == ConfirmationStatus.SUBMITTED:
+        raise ValidationError(
+            _(
+                "The ownership confirmation of household %(code)s is under review: the survey "
+                "data it rests on cannot change until the review returns it."
+            )
+            % {"code": household.code},
+            code="under_review",
+        )
     if status == ConfirmationStatus.LOCKED:
         raise ValidationError(
             _(
