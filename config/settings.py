@@ -226,6 +226,8 @@ if ZQ_S3_BUCKET:
         },
     }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest attachment (survey forms, photos, certificates, drawings) accepted, in MB.
+ZQ_ATTACHMENT_MAX_MB = envint("ZQ_ATTACHMENT_MAX_MB", 20, minimum=1)
 
 # --- Security ------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengqian.accounts.permissions import modules_visible
 from zhengqian.accounts.roles import Module
@@ -13,6 +14,8 @@ from zhengqian.accounts.roles import Module
 # may view it. Later modules add themselves here as they are built.
 NAV: list[tuple[str, Any, str]] = [
     (Module.PROJECTS, _("Projects"), "projects:list"),
+    # "Households" alone is also the count of households (户数): the menu entry has a context.
+    (Module.SURVEY, pgettext_lazy("survey", "Households"), "survey:index"),
     (Module.AUDIT, _("Audit trail"), "audit:trail"),
     (Module.ACCOUNTS, _("Users"), "accounts:user_list"),
     (Module.DICTIONARIES, _("Dictionaries"), "core:dictionary_list"),
@@ -22,7 +25,7 @@ NAV: list[tuple[str, Any, str]] = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_modules": set()}
     visible = modules_visible(user)
     items = [
         {"module": str(module), "label": label, "url": reverse(url_name)}
@@ -32,4 +35,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     current = request.path
     for item in items:
         item["active"] = current.startswith(item["url"])
-    return {"nav_items": items}
+    # The modules the user may view somewhere, for links between pages (the target page still
+    # checks the right in its own project).
+    return {"nav_items": items, "nav_modules": visible}

@@ -156,7 +156,7 @@ class ChangeRequestForm(StyledForm):
     evidence = forms.FileField(
         label=_("Evidence"),
         required=False,
-        help_text=_("PDF, JPEG or PNG, at most 20 MB (re-measurement report, certificate …)."),
+        help_text=_("PDF, JPEG or PNG (re-measurement report, certificate …)."),
     )
 
     PAIRED = ("licensed_area", "unlicensed_area", "unlicensed_treatment", "eligible", "reason")

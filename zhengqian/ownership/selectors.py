@@ -182,6 +182,9 @@ def household_section(user: Any, household: Household) -> dict[str, Any]:
         "status_label": status.label,
         "buildings": buildings,
         "persons": persons,
+        # Names are personal data: shown in full only to roles that may see it unmasked.
+        "show_names": _may(user, household, Module.OWNERSHIP, Action.VIEW_PERSONAL)
+        or _may(user, household, Module.SURVEY, Action.VIEW_PERSONAL),
         "buildings_confirmed": sum(1 for r in buildings if r.consistent),
         "persons_confirmed": sum(1 for r in persons if r.confirmed),
         "eligible_count": sum(1 for r in persons if r.confirmation and r.confirmation.eligible),

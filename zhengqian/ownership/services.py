@@ -48,6 +48,7 @@ from zhengqian.ownership.selectors import (
     person_rows,
     preparer_ids,
 )
+from zhengqian.survey import attachments
 from zhengqian.survey.models import Building, Household, Person
 from zhengqian.survey.permissions import require_household
 
@@ -55,13 +56,8 @@ BUILDING_CONFIRMATION_FIELDS = ("licensed_area", "unlicensed_area", "unlicensed_
 PERSON_CONFIRMATION_FIELDS = ("eligible", "reason", "note")
 AREA_MAX = Decimal("99999999.99")  # ten digits, two of them decimals, as the model fields
 BASIS_MAX_LENGTH = 2000
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-# The first bytes of each accepted evidence type, and the extension it is stored with.
-EVIDENCE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "pdf", "application/pdf"),
-    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
-)
+# Evidence is a document or a photo: the survey's content check, limited to these types.
+EVIDENCE_TYPES = (attachments.PDF, attachments.JPEG, attachments.PNG)
 
 _CENT = Decimal("0.01")
 
@@ -782,20 +778,23 @@ def _check_split_with(
 
 
 def check_evidence(evidence: UploadedFile | None) -> tuple[str, str] | None:
-    """The evidence is a PDF, JPEG or PNG by its first bytes, and at most 20 MB.
+    """The evidence is a PDF, JPEG or PNG by its content, within the attachment size limit.
 
     Returns (extension, content type), or None without evidence.
     """
     if evidence is None:
         return None
-    if evidence.size is not None and evidence.size > EVIDENCE_MAX_BYTES:
-        raise _invalid("evidence", _("The file is larger than 20 MB."), "evidence_size")
-    evidence.seek(0)
-    head = evidence.read(16)
-    evidence.seek(0)
-    for signature, ext, content_type in EVIDENCE_SIGNATURES:
-        if head.startswith(signature):
-            return ext, content_type
+    limit = attachments.max_upload_bytes()
+    if evidence.size is not None and evidence.size > limit:
+        raise _invalid(
+            "evidence",
+            _("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+            "evidence_size",
+        )
+    file_type = attachments.sniff(evidence)
+    if file_type in EVIDENCE_TYPES:
+        assert file_type is not None
+        return file_type.extension, file_type.content_type
     raise _invalid(
         "evidence", _("Only PDF, JPEG and PNG files are accepted as evidence."), "evidence_type"
     )

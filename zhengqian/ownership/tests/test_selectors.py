@@ -157,3 +157,32 @@ class TestQueues:
         make_household(own.world.project, code="H-050", work_group=own.world.other_group)
         codes = [h.code for h in selectors.confirmation_queue(own.group_officer, own.world.project)]
         assert codes == ["H-050"]
+
+
+@pytest.mark.django_db
+def test_the_section_masks_names_for_roles_without_the_personal_data_right(world, login):  # type: ignore[no-untyped-def]
+    from zhengqian.ownership.selectors import household_section
+    from zhengqian.survey import services as survey_services
+    from zhengqian.survey.models import Person
+
+    household = survey_services.household_create(
+        actor=world.surveyor,
+        project=world.project,
+        work_group=world.group,
+        code="H-M1",
+        head_name="周文建",
+        division_code="330282",
+        address="慈溪市新塘镇红旗村8号",
+    )
+    survey_services.member_create(
+        actor=world.surveyor,
+        household=household,
+        model=Person,
+        name="周文建",
+        relation="head",
+        sex="M",
+    )
+    assert household_section(world.accountant, household)["show_names"] is False
+    assert household_section(world.surveyor, household)["show_names"] is True
+    body = login(world.accountant).get(f"/survey/households/{household.pk}/").content.decode()
+    assert "周*建" in body and "周文建" not in body
