@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from bench import cases
+    from bench import cases, household_list, survey_import
 
     progress(f"migrating the benchmark database ({databases.main_url})")
     call_command("migrate", verbosity=0, interactive=False)
@@ -98,6 +98,11 @@ def main(argv: list[str]) -> int:
         results += cases.audit_overhead(n=50 if quick else 500, warmup=10 if quick else 50)
         results += cases.project_list(n=10 if quick else 100, warmup=2 if quick else 10)
         results += cases.login(n=5 if quick else 30, warmup=1 if quick else 3)
+        results += household_list.household_list(
+            households=5_000 if quick else 100_000,
+            n=10 if quick else 50,
+            warmup=2 if quick else 5,
+        )
         database = database_description()
         connections.close_all()
         results += cases.seed(
@@ -105,6 +110,14 @@ def main(argv: list[str]) -> int:
             env=env,
             households=1000 if quick else 10_000,
             runs=1 if quick else 3,
+        )
+        connections.close_all()
+        results += survey_import.run(
+            databases=databases,
+            env=env,
+            households=1000 if quick else 10_000,
+            # django-import-export takes minutes for 10,000 households: one run each.
+            runs={"ours": 1 if quick else 3, "iex": 1, "iex_bulk": 1, "export": 1 if quick else 3},
         )
     finally:
         connections.close_all()

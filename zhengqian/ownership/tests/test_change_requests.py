@@ -285,7 +285,7 @@ class TestDecide:
         with pytest.raises(ValidationError) as exc:
             services.change_request_decide(actor=locked.pm, change_request=cr, approve=True)
         assert exc.value.code == "stale"
-        assert "changed since the request" in exc.value.messages[0]
+        assert "提出申请后数据已发生变化" in exc.value.messages[0]
         locked.big.refresh_from_db()
         assert locked.big.structure_type == "brick_wood"
         assert ChangeRequest.objects.get().status == ChangeStatus.PENDING

@@ -326,7 +326,7 @@ class TestChangeRequestPages:
         type(locked.big).objects.filter(pk=locked.big.pk).update(floors=4)
         r = login(locked.pm).post(f"/ownership/changes/{cr.pk}/decide/", {"decision": "approve"})
         assert r.status_code == 400
-        assert "changed since the request" in r.content.decode()
+        assert "提出申请后数据已发生变化" in r.content.decode()
 
     def test_the_requester_is_denied_the_decision(self, locked, login) -> None:  # type: ignore[no-untyped-def]
         cr = services.change_request_create(
