@@ -1,6 +1,6 @@
 """A surveyor imports a village's survey from Excel, in headless Chromium: downloads the
 template, fills it in, uploads it with a fault, reads the fault at its cell, corrects the file,
-imports, and finds the households in the list."""
+imports, finds the households in the list, opens one, attaches a site photo and previews it."""
 
 from __future__ import annotations
 
@@ -79,3 +79,44 @@ def test_a_surveyor_imports_a_corrected_workbook_and_finds_the_households_in_the
     assert listing.codes() == ["GH-001", "GH-002"]
     assert Person.objects.filter(household__project=world.project).count() == 2
     assert Event.objects.filter(event_type="survey.import").count() == 1
+
+    # The surveyor opens an imported household, attaches a site photo and previews it.
+    page.locator("[data-testid=household-list] a", has_text="GH-001").first.click()
+    page.wait_for_url("**/survey/households/*/")
+    page.get_by_role("link", name="上传附件").first.click()
+    form = page.locator("[data-testid=attachment-form]")
+    form.locator("select[name=kind]").select_option("photo")
+    form.locator("input[name=file]").set_input_files(_photo(tmp_path / "现场照片.png"))
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    photo = page.locator("[data-testid=attachments] img").first
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.naturalWidth") == 40  # the browser decoded the preview
+    preview = page.request.get(base_url + (photo.get_attribute("src") or ""))
+    assert preview.headers["content-type"] == "image/png"
+    assert preview.headers["content-disposition"].startswith("inline")
+    page.screenshot(path=str(screenshots / "survey-household-photo.png"), full_page=True)
+    assert Event.objects.filter(event_type="attachment.preview").exists()
+
+
+def _photo(path: Path) -> Path:
+    """A real 40×30 PNG (solid colour), written without an imaging library."""
+    import struct
+    import zlib
+
+    width, height = 40, 30
+    raw = b"".join(b"\x00" + b"\x8b\x1a\x1a" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    path.write_bytes(png)
+    return path
