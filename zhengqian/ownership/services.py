@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -235,36 +235,16 @@ def building_confirm(
         "basis": basis,
     }
     existing = BuildingConfirmation.objects.select_for_update().filter(building=building).first()
-    if existing is None:
-        bc = BuildingConfirmation(building=building, **values)
-        bc.full_clean()
-        bc.save()
-        changes = _created_changes(bc, BUILDING_CONFIRMATION_FIELDS)
-        event = "buildingconfirmation.create"
-    else:
-        bc = existing
-        changes = apply_changes(bc, values, allowed=BUILDING_CONFIRMATION_FIELDS)
-        event = "buildingconfirmation.update"
-    if changes:
-        _mark_prepared(confirmation, actor)
-        record(
-            actor=actor,
-            event_type=event,
-            target=bc,
-            project=household.project_id,
-            changes=changes,
-            details={"household": household.pk, "building": building.pk},
-        )
-        if existing is not None:
-            # Downstream work may already rest on the earlier decision.
-            announce_change(
-                household=household,
-                source="ownership.buildingconfirmation",
-                source_id=bc.pk,
-                changes=changes,
-                actor=actor,
-            )
-    return bc
+    return _save_decision(
+        actor=actor,
+        household=household,
+        confirmation=confirmation,
+        existing=existing,
+        new=lambda: BuildingConfirmation(building=building, **values),
+        values=values,
+        fields=BUILDING_CONFIRMATION_FIELDS,
+        details={"household": household.pk, "building": building.pk},
+    )
 
 
 @transaction.atomic
@@ -284,37 +264,64 @@ def person_confirm(
     check_person_reason(eligible=bool(eligible), reason=reason)
     values = {"eligible": bool(eligible), "reason": reason, "note": (note or "").strip()}
     existing = PersonConfirmation.objects.select_for_update().filter(person=person).first()
+    return _save_decision(
+        actor=actor,
+        household=household,
+        confirmation=confirmation,
+        existing=existing,
+        new=lambda: PersonConfirmation(person=person, **values),
+        values=values,
+        fields=PERSON_CONFIRMATION_FIELDS,
+        details={"household": household.pk, "person": person.pk},
+    )
+
+
+D = TypeVar("D", BuildingConfirmation, PersonConfirmation)
+
+
+def _save_decision(
+    *,
+    actor: Any,
+    household: Household,
+    confirmation: Confirmation,
+    existing: D | None,
+    new: Callable[[], D],
+    values: dict[str, Any],
+    fields: tuple[str, ...],
+    details: dict[str, Any],
+) -> D:
+    """Create or update one decision of a confirmation, with its audit event.
+
+    A changed earlier decision is also announced downstream: work may already rest on it.
+    """
     if existing is None:
-        pc = PersonConfirmation(person=person, **values)
-        pc.full_clean()
-        pc.save()
-        changes = {
-            f: [None, v] for f, v in snapshot(pc, PERSON_CONFIRMATION_FIELDS).items() if v != ""
-        }
-        event = "personconfirmation.create"
+        decision = new()
+        decision.full_clean()
+        decision.save()
+        changes = _created_changes(decision, fields)
     else:
-        pc = existing
-        changes = apply_changes(pc, values, allowed=PERSON_CONFIRMATION_FIELDS)
-        event = "personconfirmation.update"
+        decision = existing
+        changes = apply_changes(decision, values, allowed=fields)
+    label = decision._meta.model_name
     if changes:
         _mark_prepared(confirmation, actor)
         record(
             actor=actor,
-            event_type=event,
-            target=pc,
+            event_type=f"{label}.{'create' if existing is None else 'update'}",
+            target=decision,
             project=household.project_id,
             changes=changes,
-            details={"household": household.pk, "person": person.pk},
+            details=details,
         )
         if existing is not None:
             announce_change(
                 household=household,
-                source="ownership.personconfirmation",
-                source_id=pc.pk,
+                source=f"ownership.{label}",
+                source_id=decision.pk,
                 changes=changes,
                 actor=actor,
             )
-    return pc
+    return decision
 
 
 def _require_complete(household: Household) -> None:
