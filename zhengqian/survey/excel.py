@@ -165,6 +165,18 @@ def _col(model: type[models.Model], key: str, header: str, kind: ColumnKind, **k
 
 _HOUSEHOLD_REF_HINT = gettext_lazy("Required. The household code, as on the sheet 户表.")
 
+
+def _household_ref(model: type[models.Model]) -> Column:
+    """The first column of the member sheets: the household the row belongs to."""
+    return _col(
+        model, "household", "户编号", ColumnKind.HOUSEHOLD, required=True, hint=_HOUSEHOLD_REF_HINT
+    )
+
+
+def _notes(model: type[models.Model]) -> Column:
+    return _col(model, "notes", "备注", ColumnKind.TEXT, hint=gettext_lazy("Free text."))
+
+
 HOUSEHOLDS: Final = SheetSpec(
     key="households",
     title="户表",
@@ -272,7 +284,7 @@ HOUSEHOLDS: Final = SheetSpec(
             ),
             width=20,
         ),
-        _col(Household, "notes", "备注", ColumnKind.TEXT, hint=gettext_lazy("Free text.")),
+        _notes(Household),
     ),
 )
 
@@ -284,14 +296,7 @@ PERSONS: Final = SheetSpec(
         "One row per person. A residential household has exactly one head (relation 户主)."
     ),
     columns=(
-        _col(
-            Person,
-            "household",
-            "户编号",
-            ColumnKind.HOUSEHOLD,
-            required=True,
-            hint=_HOUSEHOLD_REF_HINT,
-        ),
+        _household_ref(Person),
         _col(
             Person, "name", "姓名", ColumnKind.TEXT, required=True, hint=gettext_lazy("Required.")
         ),
@@ -363,7 +368,7 @@ PERSONS: Final = SheetSpec(
             dictionary=DictionaryKind.SPECIAL_STATUS,
             hint=gettext_lazy("One of the listed statuses, or empty."),
         ),
-        _col(Person, "notes", "备注", ColumnKind.TEXT, hint=gettext_lazy("Free text.")),
+        _notes(Person),
     ),
 )
 
@@ -373,14 +378,7 @@ BUILDINGS: Final = SheetSpec(
     model=Building,
     description=gettext_lazy("One row per building; the building number is unique per household."),
     columns=(
-        _col(
-            Building,
-            "household",
-            "户编号",
-            ColumnKind.HOUSEHOLD,
-            required=True,
-            hint=_HOUSEHOLD_REF_HINT,
-        ),
+        _household_ref(Building),
         _col(
             Building,
             "number",
@@ -450,7 +448,7 @@ BUILDINGS: Final = SheetSpec(
             hint=gettext_lazy("A date (YYYY-MM-DD), where known."),
             width=12,
         ),
-        _col(Building, "notes", "备注", ColumnKind.TEXT, hint=gettext_lazy("Free text.")),
+        _notes(Building),
     ),
 )
 
@@ -460,14 +458,7 @@ ANCILLARIES: Final = SheetSpec(
     model=Ancillary,
     description=gettext_lazy("One row per ancillary structure or crop."),
     columns=(
-        _col(
-            Ancillary,
-            "household",
-            "户编号",
-            ColumnKind.HOUSEHOLD,
-            required=True,
-            hint=_HOUSEHOLD_REF_HINT,
-        ),
+        _household_ref(Ancillary),
         _col(
             Ancillary,
             "kind",
@@ -511,7 +502,7 @@ ANCILLARIES: Final = SheetSpec(
             hint=gettext_lazy("A date (YYYY-MM-DD), where known."),
             width=14,
         ),
-        _col(Ancillary, "notes", "备注", ColumnKind.TEXT, hint=gettext_lazy("Free text.")),
+        _notes(Ancillary),
     ),
 )
 
