@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "zhengqian.projects",
     "zhengqian.survey",
     "zhengqian.ownership",
+    "zhengqian.valuation",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("zhengqian.audit.urls")),
     path("survey/", include("zhengqian.survey.urls")),
     path("ownership/", include("zhengqian.ownership.urls")),
+    path("valuation/", include("zhengqian.valuation.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 

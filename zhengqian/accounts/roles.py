@@ -117,6 +117,9 @@ def build_default_matrix() -> dict[str, dict[str, set[str]]]:
 
     _grant(m, RoleCode.PROJECT_MANAGER, Module.PROJECTS, [Action.CREATE, Action.CHANGE])
     _grant(m, RoleCode.PROJECT_MANAGER, Module.OWNERSHIP, [Action.APPROVE])
+    # The office's side of valuation: recording objections and expert appraisals (review),
+    # publishing the preliminary results (approve). The figures are the valuers' alone.
+    _grant(m, RoleCode.PROJECT_MANAGER, Module.VALUATION, [Action.REVIEW, Action.APPROVE])
     _grant(m, RoleCode.PROJECT_MANAGER, Module.AGREEMENTS, [Action.APPROVE])
     _grant(m, RoleCode.PROJECT_MANAGER, Module.DASHBOARD, [Action.EXPORT])
     _grant(m, RoleCode.SURVEYOR, Module.SURVEY, [*_WRITE, Action.VIEW_PERSONAL])

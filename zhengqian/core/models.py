@@ -99,3 +99,70 @@ class StaleMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_type}#{self.target_id} ← {self.source}"
+
+
+class Draw(models.Model):
+    """A verifiable random draw (core.draws): committed, then drawn once, then never changed.
+
+    The database refuses deleting a draw, and changing one once it has been drawn.
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=40)
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="draws",
+        verbose_name=_("project"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    # The ordered candidate list as published with the commitment: [[key, label], …].
+    candidates = models.JSONField(_("candidates"))
+    seed_hash = models.CharField(_("hash of the seed (SHA-256)"), max_length=64)
+    # Secret until the draw; shown only once drawn_at is set.
+    seed = models.CharField(_("seed"), max_length=64)
+    witness_value = models.CharField(_("witnesses' value"), max_length=100, blank=True)
+    witnesses = models.TextField(_("witnesses present"), blank=True)
+    order = models.JSONField(_("drawn order"), null=True, blank=True)
+    committed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("prepared by")
+    )
+    committed_at = models.DateTimeField(_("hash published at"))
+    drawn_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drawn by"),
+    )
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("draw")
+        verbose_name_plural = _("draws")
+        ordering = ["-committed_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def drawn(self) -> bool:
+        return self.drawn_at is not None
+
+    @property
+    def revealed_seed(self) -> str:
+        return self.seed if self.drawn else ""
+
+    def labels_in_order(self) -> list[str]:
+        if not self.order:
+            return []
+        labels = [label for _key, label in self.candidates]
+        return [labels[n - 1] for n in self.order]
+
+    def keys_in_order(self) -> list[str]:
+        if not self.order:
+            return []
+        keys = [key for key, _label in self.candidates]
+        return [keys[n - 1] for n in self.order]

@@ -78,14 +78,16 @@ def expected(role: RoleCode, module: Module, action: Action) -> bool:
     if action in WRITES or action == Action.EXPORT:
         return OWN_MODULE.get(role) == module
     if action == Action.REVIEW:
-        return module == Module.COMPENSATION and role in (
-            RoleCode.ACCOUNTANT,
-            RoleCode.POLICY_REVIEWER,
-        )
+        return (role, module) in {
+            (RoleCode.ACCOUNTANT, Module.COMPENSATION),
+            (RoleCode.POLICY_REVIEWER, Module.COMPENSATION),
+            (RoleCode.PROJECT_MANAGER, Module.VALUATION),
+        }
     if action == Action.APPROVE:
         return (role, module) in {
             (RoleCode.LEADER, Module.COMPENSATION),
             (RoleCode.PROJECT_MANAGER, Module.OWNERSHIP),
+            (RoleCode.PROJECT_MANAGER, Module.VALUATION),
             (RoleCode.PROJECT_MANAGER, Module.AGREEMENTS),
             (RoleCode.FINANCE_OFFICER, Module.PAYMENTS),
         }

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ValuationConfig(AppConfig):
+    name = "zhengqian.valuation"
+    label = "valuation"
+    verbose_name = _("Valuation")
+
+    def ready(self) -> None:
+        from zhengqian.valuation import receivers  # noqa: F401  (connects the stale marks)
