@@ -17,7 +17,6 @@ CENT = Decimal("0.01")
 OBJECTION_PERIOD_DAYS = 10
 
 
-
 def fen(value: Decimal) -> Decimal:
     """Rounded once to the fen, half up."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
