@@ -237,6 +237,8 @@ class SeedResult:
     persons: int = 0
     buildings: int = 0
     ancillaries: int = 0
+    valuations: int = 0
+    valuation_reports: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -250,6 +252,8 @@ class SeedResult:
             "persons": self.persons,
             "buildings": self.buildings,
             "ancillaries": self.ancillaries,
+            "valuations": self.valuations,
+            "valuation_reports": self.valuation_reports,
         }
 
 
@@ -348,7 +352,23 @@ class _DemoWriter:
         plans = self._projects(projects, households, districts, users["pm"])
         self._memberships(users, [plan.project for plan in plans])
         self._households(plans)
+        self._valuations(users, [plan.project for plan in plans])
         return self.result
+
+    def _valuations(self, users: dict[str, User], projects: list[Project]) -> None:
+        from zhengqian.core.calendar import office_calendar
+        from zhengqian.valuation.demo import seed_valuations
+
+        counts = seed_valuations(
+            projects=projects,
+            users=users,
+            rng=self.rng,
+            as_of=self.as_of,
+            firm_name=APPRAISAL_FIRM,
+            calendar=office_calendar(),
+        )
+        self.result.valuations = counts.valuations
+        self.result.valuation_reports = counts.reports
 
     def _accounts(self) -> dict[str, User]:
         existing = {u.username: u for u in User.objects.filter(username__in=_usernames())}

@@ -139,13 +139,22 @@ def member_create(*, actor: Any, household: Household, model: type[Any], **field
     instance = model(household=household, **fields)
     instance.full_clean()
     instance.save()
+    changes = _created(instance, _FIELDS[model])
     record(
         actor=actor,
         event_type=f"{_label(model)}.create",
         target=instance,
         project=household.project_id,
-        changes=_created(instance, _FIELDS[model]),
+        changes=changes,
         details={"household": household.pk},
+    )
+    # A building or ancillary added later is work the valuation (and what follows) has not seen.
+    announce_change(
+        household=household,
+        source=f"survey.{_label(model)}",
+        source_id=instance.pk,
+        changes={"created": [None, str(instance)]},
+        actor=actor,
     )
     return instance
 

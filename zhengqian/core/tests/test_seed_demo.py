@@ -23,6 +23,7 @@ from zhengqian.projects.procedures import ProjectKind
 from zhengqian.projects.rules import evaluate
 from zhengqian.survey.models import Household, Person
 from zhengqian.testing.factories import UserFactory
+from zhengqian.valuation.models import FirmSelection, Valuation, ValuationStatus
 
 # Pinned so that every milestone date falls in the years the holiday calendar knows.
 AS_OF = "2026-06-30"
@@ -124,10 +125,31 @@ class TestSeedDemo:
             )
             if account.role in (RoleCode.ADMIN, RoleCode.LEADER, RoleCode.SUPERVISOR):
                 assert held == {None}
+            elif account.role == RoleCode.VALUER:
+                # An appraisal firm's valuer works only where the firm was chosen.
+                assert held == set(
+                    FirmSelection.objects.filter(
+                        status="decided", firm__valuers__user=user
+                    ).values_list("project_id", flat=True)
+                )
+                assert held and held <= projects
             else:
                 assert held == projects
         assert {a.role for a in DEMO_ACCOUNTS} == set(RoleCode)
         assert User.objects.get(username="valuer").organisation.endswith("评估有限公司")
+
+    def test_the_valuation_module_has_a_chosen_firm_per_project_and_valuations(self) -> None:
+        seed()
+        assert FirmSelection.objects.filter(status="decided").count() == Project.objects.count()
+        methods = set(FirmSelection.objects.values_list("method", flat=True))
+        assert methods == {"negotiation", "vote", "draw"}
+        issued = Valuation.objects.filter(status=ValuationStatus.ISSUED)
+        assert issued.exists()
+        for v in Valuation.objects.prefetch_related("buildings"):
+            assert v.buildings_total == sum(b.value for b in v.buildings.all())
+            assert v.total == (
+                v.buildings_total + v.decoration_total + v.ancillaries_total + v.business_loss
+            )
 
     def test_recorded_milestones_keep_the_rules_of_the_procedure(self) -> None:
         seed()

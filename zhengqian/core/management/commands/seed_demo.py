@@ -99,6 +99,9 @@ class Command(BaseCommand):
             f"buildings {result.buildings}, ancillaries {result.ancillaries}"
         )
         self.stdout.write(
+            f"  valuations {result.valuations}, valuation reports {result.valuation_reports}"
+        )
+        self.stdout.write(
             f"  demo accounts: {result.accounts_created} created; password {DEMO_PASSWORD}"
         )
         width = max(len(a.username) for a in DEMO_ACCOUNTS)
