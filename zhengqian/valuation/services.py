@@ -687,7 +687,13 @@ class AncillaryLine:
 
 
 def _editable(valuation: Valuation) -> None:
-    if valuation.status == ValuationStatus.ISSUED and valuation.reopened_by_id is None:
+    """Figures change until the report is issued; after it, only while an objection has opened
+    them, or when the survey data they rest on changed (the valuation is stale)."""
+    if (
+        valuation.status == ValuationStatus.ISSUED
+        and valuation.reopened_by_id is None
+        and not is_stale(valuation)
+    ):
         raise ValidationError(
             _(
                 "The report of this household has been issued: its figures change only through "
@@ -868,9 +874,23 @@ def valuation_save(
         changes=changes,
         details={"household": household.pk},
     )
+    if valuation.status != ValuationStatus.ISSUED and changes and valuation.publication_id:
+        # Changed figures are published again before a report is issued on them.
+        valuation.publication = None
+        valuation.save(update_fields=["publication"])
     if valuation.status == ValuationStatus.ISSUED and "total" in changes:
         valuation.version += 1
         valuation.save(update_fields=["version"])
+        if valuation.reopened_by_id is None:
+            # Revised because the survey changed (not in answer to an objection, which announces
+            # its outcome when answered): what rests on the old total is stale now.
+            announce_change(
+                household=household,
+                source="valuation.valuation",
+                source_id=valuation.pk,
+                changes={"total": changes["total"]},
+                actor=actor,
+            )
     return valuation
 
 
@@ -889,6 +909,10 @@ def _totals(
         + valuation.ancillaries_total
         + valuation.business_loss
     )
+
+
+# The Excel import (zhengqian.valuation.imports) checks cells and computes totals by these rules.
+parse_area, parse_price, parse_money, compute_totals = _area, _price, _money, _totals
 
 
 def _missing(valuation: Valuation) -> list[str]:

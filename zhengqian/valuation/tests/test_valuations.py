@@ -303,3 +303,58 @@ class TestStaleness:
         (call,) = [c for c in calls if c["source"] == "valuation.valuation"]
         assert call["changes"] == {"total": ["1641250.00", "1709250.00"]}
         assert call["household"].pk == chosen.household.pk
+
+
+class TestIssuedAndStale:
+    def test_an_issued_valuation_whose_survey_changed_is_revised_and_announced(self, chosen):  # type: ignore[no-untyped-def]
+        calls = []
+
+        def listen(sender, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(kwargs)
+
+        v = _issue(chosen)
+        officer = UserFactory(username="own-officer2")
+        grant(officer, RoleCode.OWNERSHIP_OFFICER, chosen.project)
+        lock_confirmation(officer, chosen.pm, chosen.household)
+        small = chosen.household.buildings.get(number="2")
+        cr = ownership.change_request_create(
+            actor=chosen.world.surveyor,
+            household=chosen.household,
+            target_type="survey.building",
+            target_id=small.pk,
+            field="measured_area",
+            new_value="42.00",
+            reason="复测面积有误",
+            paired={
+                "licensed_area": "0.00",
+                "unlicensed_area": "42.00",
+                "unlicensed_treatment": "recognised",
+            },
+        )
+        ownership.change_request_decide(actor=chosen.pm, change_request=cr, approve=True)
+        assert services.is_stale(v)
+        upstream_changed.connect(listen, weak=False, dispatch_uid="valuation-test-2")
+        try:
+            enter(chosen.valuer, chosen.household)  # 42 m² now: 24,000 more
+        finally:
+            upstream_changed.disconnect(dispatch_uid="valuation-test-2")
+        v.refresh_from_db()
+        assert v.version == 2 and v.total == Decimal("1665250.00")
+        (call,) = [c for c in calls if c["source"] == "valuation.valuation"]
+        assert call["changes"] == {"total": ["1641250.00", "1665250.00"]}
+        services.valuation_confirm(actor=chosen.valuer, valuation=v)
+        assert not services.is_stale(v)
+        with pytest.raises(ValidationError, match="objection"):
+            enter(chosen.valuer, chosen.household, price="1.00")
+        v = services.report_issue(actor=chosen.valuer, valuation=v, issued_on=dt.date(2026, 4, 20))
+        assert v.report_version == 2
+
+    def test_changed_figures_leave_the_publication_until_published_again(self, chosen):  # type: ignore[no-untyped-def]
+        v = enter(chosen.valuer, chosen.household)
+        services.valuation_confirm(actor=chosen.valuer, valuation=v)
+        services.publish(actor=chosen.pm, project=chosen.project, published_on=dt.date(2026, 4, 10))
+        v = enter(chosen.valuer, chosen.household, price="12100.00")
+        assert v.publication_id is None
+        services.valuation_confirm(actor=chosen.valuer, valuation=v)
+        with pytest.raises(ValidationError, match="published"):
+            services.report_issue(actor=chosen.valuer, valuation=v, issued_on=dt.date(2026, 4, 15))
