@@ -70,7 +70,7 @@ def _firms(main_name: str) -> list[AppraisalFirm]:
         ("浙江恒信房地产估价有限公司", "1", "建房估证字[2012]045号", dt.date(2028, 12, 31), "钱伟"),
         ("宁波天衡房地产评估事务所", "2", "浙房估证字[2011]103号", dt.date(2025, 9, 30), "冯涛"),
     ]
-    firms = []
+    firms: list[AppraisalFirm] = []
     for name, grade, cert, until, contact in specs:
         firm, _created = AppraisalFirm.objects.get_or_create(
             name=name,
@@ -279,8 +279,7 @@ def _value_project(
         v.total = b_total + deco + a_total + loss
         valuations.append(v)
     Valuation.objects.bulk_create(valuations)
-    for line in (*lines_b, *lines_d, *lines_a):
-        line.valuation_id = line.valuation.pk
+    # The lines point at the valuations, which got their keys just now: bulk_create takes them.
     BuildingValuation.objects.bulk_create(lines_b)
     DecorationItem.objects.bulk_create(lines_d)
     AncillaryValuation.objects.bulk_create(lines_a)
@@ -324,14 +323,15 @@ def _value_project(
         v.report_generated = True
         v.save()
         reports += 1
-    if reports and calendar is not None:
+    delivered = confirmed[0].delivered_on if confirmed else None
+    if reports and calendar is not None and delivered is not None:
         v = confirmed[0]
-        applied = v.delivered_on + dt.timedelta(days=3)  # type: ignore[operator]
+        applied = delivered + dt.timedelta(days=3)
         Objection.objects.create(
             valuation=v,
             kind=ObjectionKind.REVIEW,
             applied_on=applied,
-            apply_deadline=apply_deadline(v.delivered_on, calendar),  # type: ignore[arg-type]
+            apply_deadline=apply_deadline(delivered, calendar),
             answer_deadline=answer_deadline(applied, calendar),
             grounds="被征收人认为主房评估单价低于周边同类房屋成交价，申请复核。",
             recorded_by=manager,
