@@ -97,6 +97,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "valuation.selection.draw_prepared": _("Draw of the appraisal firm prepared (hash published)"),
     "valuation.selection.drawn": _("Appraisal firm drawn"),
     "valuation.selection.cancelled": _("Selection of the appraisal firm cancelled"),
+    "valuation.selection.document_view": _("Record of the firm's selection viewed"),
     "valuation.save": _("Valuation entered"),
     "valuation.confirm": _("Valuation confirmed by the valuer"),
     "valuation.published": _("Preliminary valuation results published"),
