@@ -104,6 +104,8 @@ EVENT_LABELS: dict[str, Promise] = {
     "valuation.report_issued": _("Valuation report issued"),
     "valuation.report_delivered": _("Valuation report received by the household"),
     "valuation.report.view": _("Valuation report viewed"),
+    "valuation.household.view": _("Valuation page viewed with the name unmasked"),
+    "valuation.objection.document_view": _("Document of an objection viewed"),
     "valuation.objection.applied": _("Objection to a valuation recorded"),
     "valuation.objection.answered": _("Objection to a valuation answered"),
     "valuation.objection.delivered": _("Answer to an objection received by the household"),
