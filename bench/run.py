@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from bench import cases, household_list, survey_import
+    from bench import cases, household_list, survey_import, valuation_entry, valuation_import
 
     progress(f"migrating the benchmark database ({databases.main_url})")
     call_command("migrate", verbosity=0, interactive=False)
@@ -119,6 +119,15 @@ def main(argv: list[str]) -> int:
             # django-import-export takes minutes for 10,000 households: one run each.
             runs={"ours": 1 if quick else 3, "iex": 1, "iex_bulk": 1, "export": 1 if quick else 3},
         )
+        connections.close_all()
+        results += valuation_import.run(
+            databases=databases,
+            env=env,
+            households=1000 if quick else 10_000,
+            runs=1 if quick else 3,
+        )
+        connections.close_all()
+        results += valuation_entry.valuation_entry(n=10 if quick else 50, warmup=2 if quick else 5)
     finally:
         connections.close_all()
         databases.drop_all()

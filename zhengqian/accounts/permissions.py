@@ -90,6 +90,13 @@ def _state(user: Any) -> tuple[list[_Grant], dict[str, set[tuple[str, str]]]]:
     return state
 
 
+def is_external(user: Any) -> bool:
+    """Whether all the user's roles are those of an outside firm (the valuer): such users see
+    only what their assigned projects need, nothing of other projects."""
+    grants, _matrix = _state(user)
+    return bool(grants) and all(RoleCode(g.role).is_external for g in grants)
+
+
 def forget(user: Any) -> None:
     """Drop the memoised roles (after a membership change in the same request)."""
     if user is not None and hasattr(user, "_zq_perm_state"):

@@ -113,6 +113,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "valuation.revised": _("Valuation revised after an expert appraisal"),
     "valuation.performance.export": _("Appraisal firm performance exported"),
     "valuation.import": _("Valuations imported from Excel"),
+    "valuation.export": _("Valuations exported to Excel"),
 }
 
 

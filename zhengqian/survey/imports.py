@@ -10,13 +10,15 @@ The check does its own field validation rather than calling ``full_clean`` on ea
 query per lookup (dictionaries, work groups, codes and ID numbers already in the project) instead
 of several per row, which is what lets 10,000 households go in within seconds. The model
 constraints still guard the database.
+
+The stored import (the job, its check, the confirmation), the cells' common parsers and the bulk
+insert are shared with the other modules' imports (zhengqian.core.imports).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -27,8 +29,8 @@ from typing import IO, Any, Final
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
-from django.db.models import DateField, DecimalField, Model, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +38,27 @@ from zhengqian.accounts.permissions import require, work_group_ids_with
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
+from zhengqian.core import imports as jobs
 from zhengqian.core.idcard import PROVINCE_CODES, parse_id_number
+from zhengqian.core.imports import MAX_STORED_PROBLEMS as MAX_STORED_PROBLEMS
+from zhengqian.core.imports import (
+    CellFault,
+    DataChanged,
+    ImportOutcome,
+    Progress,
+    chunks,
+    clean_code,
+    describe,
+    memoised,
+    parse_date,
+    parse_integer,
+    parse_text,
+    sha256_of,
+)
+from zhengqian.core.imports import UploadRefused as UploadRefused
+
+# Looked up here at call time, so that a test can make the write fail.
+from zhengqian.core.imports import bulk_insert as _insert
 from zhengqian.projects.models import Project
 from zhengqian.survey import excel
 from zhengqian.survey.excel import Column, ColumnKind, Problem, SheetSpec
@@ -48,11 +70,8 @@ from zhengqian.survey.models import (
     Person,
     Sex,
     SurveyImport,
-    SurveyImportStatus,
 )
 from zhengqian.survey.selectors import households_for_user
-
-logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
 # Files up to this many households are checked and imported within the request; larger ones by
@@ -61,15 +80,10 @@ SYNC_MAX_HOUSEHOLDS: Final = 500
 # Far above any project (the largest have a few thousand households), low enough that a
 # malicious file cannot keep a worker busy for long.
 MAX_ROWS_PER_SHEET: Final = 200_000
-# The report keeps this many faults (the count is exact): enough to fix a file by, and a page
-# and a JSON field that stay small when a whole column is wrong.
-MAX_STORED_PROBLEMS: Final = 5_000
 BATCH_SIZE: Final = 1_000
 PROGRESS_EVERY: Final = 2_000
 
 HEAD_RELATION: Final = "head"
-
-Progress = Callable[[int, int], None]
 
 _MOBILE = re.compile(r"(?:\+?86)?1[3-9][0-9]{9}")
 _LANDLINE = re.compile(r"0[0-9]{9,11}")  # area code and number
@@ -79,13 +93,6 @@ _EXTENSION = re.compile(r"(?:-|转|ext\.?|x)[0-9]{1,6}$", re.IGNORECASE)
 _PHONE_SEPARATORS = re.compile(r"[/,，、;；]")
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 _LICENCE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-_DATE_FORMATS: Final = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%Y年%m月%d日",
-    "%Y-%m-%d %H:%M:%S",  # a date and time turned into text
-)
 _YES: Final = frozenset({"是", "y", "yes", "true", "1", "有"})
 _NO: Final = frozenset({"否", "n", "no", "false", "0", "无"})
 _MAX_AREA: Final = Decimal(10) ** 8  # max_digits 10, two of them decimals
@@ -95,10 +102,6 @@ _CENT: Final = Decimal("0.01")
 _NULLABLE: Final = frozenset(
     {ColumnKind.DATE, ColumnKind.YEAR, ColumnKind.WORK_GROUP, ColumnKind.DECIMAL, ColumnKind.FLOORS}
 )
-
-
-class UploadRefused(ValidationError):
-    """An upload refused before it is stored (too large, empty)."""
 
 
 def _kinds() -> dict[str, str]:
@@ -183,10 +186,6 @@ class Report:
 # --- The check -----------------------------------------------------------------------------
 
 
-class _Fault(Exception):
-    """A cell's value is not acceptable; the message says why, for the user."""
-
-
 # Columns whose few distinct values recur on every row (dictionary labels, 男/女, work group
 # names): each distinct value is parsed once.
 _REPEATING: Final = frozenset(
@@ -222,27 +221,6 @@ def _empty(column: Column) -> Any:
     if column.kind in _NULLABLE:
         return None
     return ""
-
-
-def _memoised(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    outcomes: dict[Any, tuple[bool, Any]] = {}
-
-    def parsed(value: Any) -> Any:
-        outcome = outcomes.get(value)
-        if outcome is None:
-            try:
-                outcome = (True, parse(value))
-            except _Fault as exc:
-                outcome = (False, str(exc))
-            # Bounded: a column that turns out to hold free text stops being remembered.
-            if len(outcomes) < 10_000:
-                outcomes[value] = outcome
-        ok, result = outcome
-        if not ok:
-            raise _Fault(result)
-        return result
-
-    return parsed
 
 
 class Validator:
@@ -283,18 +261,18 @@ class Validator:
         self.kinds = _kinds()
         self.sexes = _sexes()
         year = self.today.year
-        # One parser per kind of column, each (column, value) → value or _Fault.
+        # One parser per kind of column, each (column, value) → value or CellFault.
         self._parsers: dict[ColumnKind, Callable[[Column, Any], Any]] = {
-            ColumnKind.TEXT: self._text,
-            ColumnKind.HOUSEHOLD: self._text,
+            ColumnKind.TEXT: parse_text,
+            ColumnKind.HOUSEHOLD: parse_text,
             ColumnKind.ID_NUMBER: lambda c, v: self._id_number(v),
             ColumnKind.DICTIONARY: self._dictionary,
             ColumnKind.DECIMAL: lambda c, v: self._decimal(v),
             ColumnKind.DATE: self._date,
             ColumnKind.SEX: lambda c, v: self._choice(self.sexes, v, _("Write 男 or 女.")),
             ColumnKind.BOOLEAN: lambda c, v: self._boolean(v),
-            ColumnKind.FLOORS: lambda c, v: self._integer(v, 1, 200),
-            ColumnKind.YEAR: lambda c, v: self._integer(v, 1800, year),
+            ColumnKind.FLOORS: lambda c, v: parse_integer(v, 1, 200),
+            ColumnKind.YEAR: lambda c, v: parse_integer(v, 1800, year),
             ColumnKind.HOUSEHOLD_KIND: lambda c, v: self._choice(
                 self.kinds, v, _("Write 住宅 or 非住宅.")
             ),
@@ -330,7 +308,7 @@ class Validator:
         except excel.UnreadableWorkbook as exc:
             return self._fatal(Problem("", None, "", str(exc)))
         with reader:
-            sheets, structure = reader.open_sheets()
+            sheets, structure = reader.open_sheets(excel.SHEETS)
             if structure:
                 self.problems = structure
                 return Report(self.problems, {}, {}, fatal=True)
@@ -359,7 +337,7 @@ class Validator:
         for p in self.problems:
             first.setdefault(p.household, p)
         # The households skipped, in the order of the sheet 户表, each with its first fault.
-        skipped = {code: _describe(first[code]) for code in drafts if code in first}
+        skipped = {code: describe(first[code]) for code in drafts if code in first}
         return Report(self.problems, drafts, skipped, rows_read=self.rows_read)
 
     def _fatal(self, problem: Problem) -> Report:
@@ -389,7 +367,7 @@ class Validator:
     ) -> None:
         spec = sheet.spec
         for number, raw in self._rows(sheet):
-            code = self._code(raw.get("code"))
+            code = clean_code(raw.get("code"))
             values = self._parse_row(spec, number, raw, code)
             if not code:
                 continue
@@ -401,7 +379,7 @@ class Validator:
         spec = sheet.spec
         household_column = spec.column("household")
         for number, raw in self._rows(sheet):
-            code = self._code(raw.get("household"))
+            code = clean_code(raw.get("household"))
             draft = drafts.get(code) if code else None
             if code and draft is None:
                 self.fault(
@@ -423,14 +401,6 @@ class Validator:
                 draft.buildings.append((number, values))
             else:
                 draft.ancillaries.append((number, values))
-
-    @staticmethod
-    def _code(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value).strip()
 
     # --- one row ---
 
@@ -457,7 +427,7 @@ class Validator:
                 continue
             try:
                 values[plan.key] = plan.parse(value)
-            except _Fault as exc:
+            except CellFault as exc:
                 self.fault(spec, number, plan.header, str(exc), code)
                 values[plan.key] = plan.empty
         return values
@@ -468,7 +438,7 @@ class Validator:
         def parse_cell(value: Any) -> Any:
             return parser(column, value)
 
-        parse = _memoised(parse_cell) if column.kind in _REPEATING else parse_cell
+        parse = memoised(parse_cell) if column.kind in _REPEATING else parse_cell
         return _Plan(
             key=column.key,
             header=column.header,
@@ -480,29 +450,9 @@ class Validator:
 
     # --- cells ---
 
-    def _text(self, column: Column, value: Any) -> str:
-        if isinstance(value, dt.datetime | dt.date):
-            raise _Fault(
-                _(
-                    "Excel has turned this into a date; format the column as text and type "
-                    "the value again."
-                )
-            )
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = str(value).strip()
-        if column.compact:
-            text = "".join(unicodedata.normalize("NFKC", text).split())
-        if column.max_length is not None and len(text) > column.max_length:
-            raise _Fault(
-                _("At most %(max)d characters; this has %(count)d.")
-                % {"max": column.max_length, "count": len(text)}
-            )
-        return text
-
     def _id_number(self, value: Any) -> str:
         if isinstance(value, float):
-            raise _Fault(
+            raise CellFault(
                 _(
                     "The ID number is stored as a number, and Excel keeps only its first 15 "
                     "digits. Format the column as text and type the number again."
@@ -511,25 +461,25 @@ class Validator:
         try:
             return parse_id_number(str(value), today=self.today).number
         except ValidationError as exc:
-            raise _Fault(" ".join(exc.messages)) from None
+            raise CellFault(" ".join(exc.messages)) from None
 
     def _dictionary(self, column: Column, value: Any) -> str:
         text = str(value).strip()
         entry = self.vocabulary.find(column.dictionary, text)
         if entry is False:
             labels = self.vocabulary.active_labels(column.dictionary)
-            raise _Fault(
+            raise CellFault(
                 _("Unknown value “%(value)s”. Use one of: %(choices)s.")
                 % {"value": text, "choices": "、".join(labels)}
             )
         if entry is None:
-            raise _Fault(
+            raise CellFault(
                 _("“%(value)s” names more than one entry of the list; write the code instead.")
                 % {"value": text}
             )
         assert not isinstance(entry, bool)
         if not entry.active:
-            raise _Fault(
+            raise CellFault(
                 _("“%(value)s” is no longer in use (deactivated in the data dictionary).")
                 % {"value": text}
             )
@@ -537,7 +487,7 @@ class Validator:
 
     def _decimal(self, value: Any) -> Decimal:
         if isinstance(value, bool):
-            raise _Fault(_("Not a number."))
+            raise CellFault(_("Not a number."))
         try:
             if isinstance(value, float):
                 number = Decimal(repr(value))
@@ -546,59 +496,30 @@ class Validator:
             else:
                 number = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation:
-            raise _Fault(_("Not a number.")) from None
+            raise CellFault(_("Not a number.")) from None
         if not number.is_finite():
-            raise _Fault(_("Not a number."))
+            raise CellFault(_("Not a number."))
         if number < 0:
-            raise _Fault(_("Must not be negative."))
+            raise CellFault(_("Must not be negative."))
         if number != number.quantize(_CENT):
-            raise _Fault(_("At most two decimals."))
+            raise CellFault(_("At most two decimals."))
         if number >= _MAX_AREA:
-            raise _Fault(_("Too large: less than 100,000,000 is expected."))
+            raise CellFault(_("Too large: less than 100,000,000 is expected."))
         return number.quantize(_CENT)
 
-    def _integer(self, value: Any, low: int, high: int) -> int:
-        number: int | None = None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and value.strip().isdigit():
-            number = int(value.strip())
-        if number is None:
-            raise _Fault(_("A whole number is expected."))
-        if not low <= number <= high:
-            raise _Fault(_("Must be from %(low)d to %(high)d.") % {"low": low, "high": high})
-        return number
-
     def _date(self, column: Column, value: Any) -> dt.date:
-        day: dt.date | None = None
-        if isinstance(value, dt.datetime):
-            day = value.date()
-        elif isinstance(value, dt.date):
-            day = value
-        elif isinstance(value, str):
-            for fmt in _DATE_FORMATS:
-                try:
-                    day = dt.datetime.strptime(value.strip(), fmt).date()
-                    break
-                except ValueError:
-                    continue
-        if day is None:
-            raise _Fault(_("Not a date: write it as YYYY-MM-DD."))
+        day = parse_date(value)
         earliest = dt.date(1900, 1, 1) if column.key == "birth_date" else dt.date(1800, 1, 1)
         if day < earliest:
-            raise _Fault(_("Before %(date)s.") % {"date": earliest.isoformat()})
+            raise CellFault(_("Before %(date)s.") % {"date": earliest.isoformat()})
         if day > self.today:
-            raise _Fault(_("In the future."))
+            raise CellFault(_("In the future."))
         return day
 
     def _choice(self, table: dict[str, str], value: Any, hint: str) -> str:
         found = table.get(excel.fold(str(value)))
         if found is None:
-            raise _Fault(_("Unknown value “%(value)s”.") % {"value": value} + " " + hint)
+            raise CellFault(_("Unknown value “%(value)s”.") % {"value": value} + " " + hint)
         return found
 
     def _boolean(self, value: Any) -> bool:
@@ -611,26 +532,26 @@ class Validator:
             return True
         if text in _NO:
             return False
-        raise _Fault(_("Write 是 or 否."))
+        raise CellFault(_("Write 是 or 否."))
 
     def _work_group(self, value: Any) -> int:
         found = self.groups.get(excel.fold(str(value)))
         if found is None:
             names = "、".join(name for _pk, name in self.groups.values()) or _("none")
-            raise _Fault(
+            raise CellFault(
                 _("The project has no work group “%(value)s”; its work groups: %(names)s.")
                 % {"value": value, "names": names}
             )
         pk, name = found
         if self.allowed_groups is not None and pk not in self.allowed_groups:
-            raise _Fault(
+            raise CellFault(
                 _("You may import households only into your own work groups, not into %(name)s.")
                 % {"name": name}
             )
         return pk
 
     def _phone(self, column: Column, value: Any) -> str:
-        text = self._text(column, value)
+        text = parse_text(column, value)
         for part in _PHONE_SEPARATORS.split(text):
             part = part.strip()
             # "-123" at the end is an extension, or the last group of "400-820-8820".
@@ -643,7 +564,7 @@ class Validator:
                 for digits in candidates
                 for p in (_MOBILE, _LANDLINE, _LOCAL, _SERVICE)
             ):
-                raise _Fault(
+                raise CellFault(
                     _(
                         "“%(value)s” is not a phone number: an 11-digit mobile number or a "
                         "landline such as 0574-63001234 is expected."
@@ -657,15 +578,15 @@ class Validator:
             value = int(value)
         text = str(value).strip()
         if not (len(text) == 6 and text.isascii() and text.isdigit()):
-            raise _Fault(_("An administrative division code has six digits."))
+            raise CellFault(_("An administrative division code has six digits."))
         if text[:2] not in PROVINCE_CODES:
-            raise _Fault(_("%(code)s does not start with a province code.") % {"code": text})
+            raise CellFault(_("%(code)s does not start with a province code.") % {"code": text})
         return text
 
     def _licence(self, value: Any) -> str:
         text = "".join(unicodedata.normalize("NFKC", str(value)).split()).upper()
         if not _LICENCE.fullmatch(text):
-            raise _Fault(
+            raise CellFault(
                 _(
                     "A unified social credit code has 18 characters: digits and capital "
                     "letters other than I, O, S, V and Z."
@@ -908,15 +829,6 @@ class _TooManyRows(Exception):
         self.problem = problem
 
 
-def _describe(p: Problem) -> str:
-    return _("%(sheet)s row %(row)s, %(column)s: %(message)s") % {
-        "sheet": p.sheet,
-        "row": p.row if p.row is not None else "—",
-        "column": p.column or "—",
-        "message": p.message,
-    }
-
-
 # --- Services ------------------------------------------------------------------------------
 
 
@@ -930,18 +842,6 @@ def validate_upload(
     """Check a workbook for an import into the project; writes nothing."""
     require(actor, Module.SURVEY, Action.CREATE, project=project)
     return Validator(actor=actor, project=project, on_progress=on_progress).run(upload)
-
-
-@dataclass
-class ImportOutcome:
-    report: Report
-    # False when the check no longer matches the one the user confirmed (nothing written).
-    matched: bool
-    written: dict[str, int]
-
-
-class DataChanged(Exception):
-    """The project changed between the check and the write (a code or ID number was taken)."""
 
 
 def survey_import(
@@ -964,7 +864,7 @@ def survey_import(
     """
     require(actor, Module.SURVEY, Action.CREATE, project=project)
     if not sha256:
-        sha256 = _sha256(upload)
+        sha256 = sha256_of(upload)
     report = Validator(actor=actor, project=project, on_progress=on_progress).run(upload)
     if expected_digest is not None and report.digest != expected_digest:
         return ImportOutcome(report=report, matched=False, written={})
@@ -1000,13 +900,13 @@ def _write(
     codes = [d.code for d in kept]
     if any(
         Household.objects.filter(project=project, code__in=chunk).exists()
-        for chunk in _chunks(codes)
+        for chunk in chunks(codes)
     ):
         raise DataChanged(_("Some of these households were added to the project meanwhile."))
     numbers = [v["id_number"] for d in kept for _row, v in d.persons if v.get("id_number")]
     if any(
         Person.objects.filter(household__project=project, id_number__in=chunk).exists()
-        for chunk in _chunks(numbers)
+        for chunk in chunks(numbers)
     ):
         raise DataChanged(_("Some of these ID numbers were registered in the project meanwhile."))
     households = [Household(project=project, code=d.code, **_household_fields(d)) for d in kept]
@@ -1046,86 +946,11 @@ _MEMBERS: Final = (
 )
 
 
-def _insert(model: type[Model], fields: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
-    """Write rows of checked values into the model's table; returns how many.
-
-    ``bulk_create`` spends most of a large import compiling SQL value by value (building a
-    model instance for each row, preparing each value through its field): three quarters of
-    the write. These values are checked already and of their fields' Python types. PostgreSQL
-    takes them with COPY, which psycopg feeds and converts in C (executemany took eight times
-    as long); SQLite with executemany, dates and decimals through Django's adapters. The model
-    constraints still guard the table.
-    """
-    meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    ops = connection.ops
-    quote = ops.quote_name
-    columns = [str(getattr(f, "column", f.name)) for f in model_fields]
-    table = f"{quote(meta.db_table)} ({', '.join(quote(c) for c in columns)})"
-    if connection.vendor == "postgresql":
-        count = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
-    # Names from the model's meta, quoted by the backend; every value is a parameter.
-    sql = f"INSERT INTO {table} VALUES ({', '.join(['%s'] * len(model_fields))})"  # noqa: S608
-    adapters: list[Callable[[Any], Any] | None] = []
-    for f in model_fields:
-        if isinstance(f, DecimalField):
-            adapters.append(_decimal_adapter(f.max_digits, f.decimal_places))
-        elif isinstance(f, DateField):
-            adapters.append(ops.adapt_datefield_value)
-        else:
-            adapters.append(None)
-    count = 0
-    batch: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            batch.append(
-                tuple(
-                    value if adapt is None or value is None else adapt(value)
-                    for adapt, value in zip(adapters, row, strict=True)
-                )
-            )
-            if len(batch) == BATCH_SIZE:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
-
-
-def _decimal_adapter(max_digits: int | None, places: int | None) -> Callable[[Any], Any]:
-    def adapt(value: Any) -> Any:
-        return connection.ops.adapt_decimalfield_value(value, max_digits, places)
-
-    return adapt
-
-
-def _chunks(values: list[str], size: int = 5_000) -> Iterator[list[str]]:
-    # SQLite allows 32,766 parameters in a statement: a large file's list is queried in parts.
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _household_fields(draft: Draft) -> dict[str, Any]:
     v = dict(draft.values)
     v.pop("code", None)
     v["work_group_id"] = v.pop("work_group")
     return v
-
-
-def _sha256(fileobj: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    fileobj.seek(0)
-    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
-        digest.update(chunk)
-    fileobj.seek(0)
-    return digest.hexdigest()
 
 
 # --- The stored import: upload, check, confirmation ---------------------------------------
@@ -1134,30 +959,8 @@ def _sha256(fileobj: IO[bytes]) -> str:
 def import_upload(*, actor: Any, project: Project, upload: UploadedFile) -> SurveyImport:
     """Store an uploaded workbook for checking. Nothing of the survey is written."""
     require(actor, Module.SURVEY, Action.CREATE, project=project)
-    size = upload.size or 0
-    if size == 0:
-        raise UploadRefused(_("The file is empty."), code="empty")
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadRefused(
-            _("The file is larger than %(max)d MB; split it into several files.")
-            % {"max": MAX_UPLOAD_BYTES // (1024 * 1024)},
-            code="too_large",
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    name = (upload.name or "upload.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    job = SurveyImport(
-        project=project,
-        original_name=name,
-        size=size,
-        sha256=digest.hexdigest(),
-        created_by=actor,
-    )
-    job.file.save(name, upload, save=False)
-    job.save()
-    return job
+    job = SurveyImport(project=project, created_by=actor)
+    return jobs.store_upload(job, upload, max_bytes=MAX_UPLOAD_BYTES)
 
 
 def runs_in_background(job: SurveyImport) -> bool:
@@ -1167,106 +970,44 @@ def runs_in_background(job: SurveyImport) -> bool:
     return estimate is None or estimate > SYNC_MAX_HOUSEHOLDS
 
 
-def _progress_updater(job: SurveyImport) -> Progress:
-    def update(done: int, total: int) -> None:
-        SurveyImport.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
-
-    return update
-
-
-def _store_report(job: SurveyImport, report: Report, **extra: Any) -> None:
-    job.errors = [p.as_json() for p in report.problems[:MAX_STORED_PROBLEMS]]
-    job.error_count = len(report.problems)
-    job.summary = {**report.summary(), **extra}
-    job.processed_rows = report.rows_read
-    job.total_rows = max(report.rows_read, 1)
-
-
 def run_validation(job: SurveyImport) -> SurveyImport:
     """Check the stored file and keep the report on the import (sync or in the worker)."""
-    job.status = SurveyImportStatus.VALIDATING
-    job.processed_rows = 0
-    job.save(update_fields=["status", "processed_rows"])
-    try:
-        with job.file.open("rb") as fh:
-            report = validate_upload(
-                actor=job.created_by,
-                project=job.project,
-                upload=fh,
-                on_progress=_progress_updater(job),
-            )
-    except Exception:
-        logger.exception("Checking survey import %s failed", job.pk)
-        return mark_failed(job, _("The check failed unexpectedly; nothing was imported."))
-    _store_report(job, report)
-    job.status = SurveyImportStatus.VALIDATED
-    job.message = ""
-    job.finished_at = timezone.now()
-    job.save()
-    return job
+
+    def check(fh: IO[bytes], on_progress: Progress) -> Report:
+        return validate_upload(
+            actor=job.created_by, project=job.project, upload=fh, on_progress=on_progress
+        )
+
+    return jobs.run_validation(job, check)
 
 
 def confirm_import(*, actor: Any, job: SurveyImport) -> bool:
     """Claim a checked import for writing; False when it is not waiting for confirmation
     (already confirmed by a second click, or still being checked)."""
     require(actor, Module.SURVEY, Action.CREATE, project=job.project_id)
-    claimed = SurveyImport.objects.filter(pk=job.pk, status=SurveyImportStatus.VALIDATED).update(
-        status=SurveyImportStatus.IMPORTING, processed_rows=0, message=""
-    )
-    return claimed == 1
+    return jobs.claim(job)
 
 
 def run_import(job: SurveyImport, *, expected_digest: str) -> SurveyImport:
     """Write a confirmed import (sync or in the worker); the import must have been claimed."""
-    job.status = SurveyImportStatus.IMPORTING
-    try:
-        with job.file.open("rb") as fh:
-            outcome = survey_import(
-                actor=job.created_by,
-                project=job.project,
-                upload=fh,
-                file_name=job.original_name,
-                sha256=job.sha256,
-                expected_digest=expected_digest,
-                on_progress=_progress_updater(job),
-                job=job,
-            )
-    except DataChanged as exc:
-        return mark_failed(
-            job,
-            _("%(reason)s Nothing was imported; upload the file again to check it anew.")
-            % {"reason": exc},
+
+    def write(fh: IO[bytes], on_progress: Progress) -> ImportOutcome:
+        return survey_import(
+            actor=job.created_by,
+            project=job.project,
+            upload=fh,
+            file_name=job.original_name,
+            sha256=job.sha256,
+            expected_digest=expected_digest,
+            on_progress=on_progress,
+            job=job,
         )
-    except Exception:
-        logger.exception("Survey import %s failed", job.pk)
-        return mark_failed(job, _("The import failed unexpectedly; nothing was imported."))
-    report = outcome.report
-    if not outcome.matched:
-        _store_report(job, report)
-        job.status = SurveyImportStatus.VALIDATED
-        job.message = _(
-            "The project has changed since the file was checked, and different households "
-            "would now be imported. Nothing was imported: review the new check and confirm again."
-        )
-    else:
-        _store_report(job, report, imported=outcome.written)
-        job.status = SurveyImportStatus.DONE
-        job.message = ""
-    job.finished_at = timezone.now()
-    job.save()
-    return job
+
+    return jobs.run_import(job, write)
 
 
-def mark_failed(job: SurveyImport, message: str) -> SurveyImport:
-    job.status = SurveyImportStatus.FAILED
-    job.message = message[:500]
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "finished_at"])
-    return job
-
-
-def problems_of(job: SurveyImport) -> list[Problem]:
-    return [Problem.from_json(item) for item in job.errors]
+mark_failed = jobs.mark_failed
+problems_of = jobs.problems_of
 
 
 def imports_for_user(user: Any, project: Project) -> QuerySet[SurveyImport]:

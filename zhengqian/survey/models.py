@@ -15,6 +15,7 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from zhengqian.core.idcard import parse_id_number
+from zhengqian.core.imports import ImportJob, ImportStatus
 
 ID_NUMBER_LENGTH = 18
 DIVISION_CODE_LENGTH = 6
@@ -360,22 +361,8 @@ class Attachment(models.Model):
         return self.content_type in ("image/jpeg", "image/png", "application/pdf")
 
 
-class SurveyImportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    VALIDATING = "validating", _("Checking")
-    VALIDATED = "validated", _("Checked")
-    IMPORTING = "importing", _("Importing")
-    DONE = "done", _("Imported")
-    FAILED = "failed", _("Failed")
-
-    @property
-    def is_running(self) -> bool:
-        """A worker has (or will have) this import in hand: the page polls its progress."""
-        return self in (
-            SurveyImportStatus.QUEUED,
-            SurveyImportStatus.VALIDATING,
-            SurveyImportStatus.IMPORTING,
-        )
+# The states of an import job, shared by every module's import (zhengqian.core.imports).
+SurveyImportStatus = ImportStatus
 
 
 def survey_import_path(instance: SurveyImport, filename: str) -> str:
@@ -383,7 +370,7 @@ def survey_import_path(instance: SurveyImport, filename: str) -> str:
     return f"survey/imports/{instance.project_id}/{uuid.uuid4().hex}.xlsx"
 
 
-class SurveyImport(models.Model):
+class SurveyImport(ImportJob):
     """One uploaded survey workbook: its check, and its import once the user confirms it.
 
     The report (errors and what would be imported) is kept here so that the page, the error
@@ -399,53 +386,13 @@ class SurveyImport(models.Model):
         verbose_name=_("project"),
     )
     file = models.FileField(_("file"), upload_to=survey_import_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(_("checksum"), max_length=64)
-    status = models.CharField(
-        _("status"),
-        max_length=16,
-        choices=SurveyImportStatus.choices,
-        default=SurveyImportStatus.QUEUED,
-    )
-    # Rows of the workbook and how many of them the current step has read (the progress bar).
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
-    error_count = models.PositiveIntegerField(_("errors"), default=0)
-    # [[sheet, row, column, message, household code], …], at most imports.MAX_STORED_PROBLEMS.
-    errors = models.JSONField(_("errors"), default=list, blank=True)
-    # Counts, the households kept and skipped, and the digest the confirmation must match.
-    summary = models.JSONField(_("summary"), default=dict, blank=True)
-    message = models.CharField(_("message"), max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ImportJob.Meta):
         verbose_name = _("survey import")
         verbose_name_plural = _("survey imports")
-        ordering = ["-created_at", "-id"]
         indexes = [
             # The import page lists a user's recent imports of a project.
             models.Index(
                 fields=["project", "created_by", "-created_at"], name="survey_import_recent"
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def is_running(self) -> bool:
-        return SurveyImportStatus(self.status).is_running
-
-    @property
-    def percent(self) -> int:
-        if not self.total_rows:
-            return 0
-        return min(100, self.processed_rows * 100 // self.total_rows)

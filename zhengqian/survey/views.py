@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhengqian.accounts.permissions import (
     OutOfScope,
     has_perm,
+    is_external,
     require,
     work_group_ids_with,
 )
@@ -56,6 +57,7 @@ from zhengqian.survey.forms import (
 from zhengqian.survey.models import Ancillary, Attachment, Building, Household, Person
 from zhengqian.survey.permissions import require_household
 from zhengqian.survey.selectors import get_household_for_user, households_for_user
+from zhengqian.valuation.selectors import household_section as valuation_section
 
 PAGE_SIZE = 50
 # The publication is printed: long pages, one per work group as a rule.
@@ -410,6 +412,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "area_total": sum((b.measured_area for b in buildings), Decimal("0.00")),
         "labels": dictionary_labels(*_HOUSEHOLD_KINDS),
         "duplicates": flags.household_duplicates(household, persons=persons, buildings=buildings),
+        # Staff of an outside firm learn nothing of projects they are not assigned to.
+        "hide_other_projects": is_external(user),
         "announced_on": announced_on,
         "announcement_step": flags.ANNOUNCEMENT_STEP.get(project.kind, ""),
         "rush": rush,
@@ -422,6 +426,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_personal": show_personal,
         "phone": household.phone if show_personal else mask_phone(household.phone),
         "ownership_section": household_section(user, household),
+        "valuation_section": valuation_section(user, household),
     }
     return render(request, "survey/household_detail.html", context)
 
@@ -747,5 +752,6 @@ def duplicates(request: HttpRequest, project_id: int) -> HttpResponse:
             "report": report,
             "announcement_step": flags.ANNOUNCEMENT_STEP.get(project.kind, ""),
             "labels": dictionary_labels(DictionaryKind.ANCILLARY_TYPE),
+            "hide_other_projects": is_external(user),
         },
     )

@@ -552,3 +552,6 @@ class Objection(models.Model):
     @property
     def answered_late(self) -> bool:
         return self.answered_on is not None and self.answered_on > self.answer_deadline
+
+
+from zhengqian.valuation.models_import import ValuationImport  # noqa: E402,F401

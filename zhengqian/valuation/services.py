@@ -912,7 +912,8 @@ def _totals(
 
 
 # The Excel import (zhengqian.valuation.imports) checks cells and computes totals by these rules.
-parse_area, parse_price, parse_money, compute_totals = _area, _price, _money, _totals
+parse_number, parse_area, parse_price, parse_money = _number, _area, _price, _money
+compute_totals = _totals
 
 
 def _missing(valuation: Valuation) -> list[str]:
