@@ -129,7 +129,7 @@ def test_an_expert_appraisal_follows_the_answered_reassessment_within_ten_days(i
 def test_experts_finding_the_value_wrong_reopen_it_for_the_firm_to_revise(issued):  # type: ignore[no-untyped-def]
     _answered_review(issued, delivered=dt.date(2026, 6, 2))
     appraisal = apply(issued, dt.date(2026, 6, 5), kind=ObjectionKind.APPRAISAL)
-    with pytest.raises(ValidationError, match="experts found"):
+    with pytest.raises(ValidationError, match="专家认定评估结果有误"):
         services.objection_reopen(actor=issued.valuer, objection=appraisal)
     with pytest.raises(AccessDenied):
         services.appraisal_answer(

@@ -33,7 +33,7 @@ def test_negotiation_records_the_firm_and_gives_its_valuers_the_project(val):  #
     # The other firm's valuer got nothing.
     assert not has_perm(val.other_valuer, Module.VALUATION, Action.VIEW, project=val.project)
     assert Event.objects.filter(event_type="valuation.selection.negotiated").count() == 1
-    with pytest.raises(ValidationError, match="already been chosen"):
+    with pytest.raises(ValidationError, match="评估机构已选定"):
         services.selection_negotiate(
             actor=val.pm, project=val.project, firm=val.other_firm, decided_on=DAY, record_text="x"
         )
@@ -77,7 +77,7 @@ def test_a_vote_with_turnout_and_majority_chooses_the_winner(val):  # type: igno
     selection = services.selection_vote_close(actor=val.pm, selection=selection, decided_on=DAY)
     assert selection.status == SelectionStatus.DECIDED and selection.firm == val.firm
     assert (selection.households_total, selection.votes_cast) == (5, 3)
-    assert "3 of 5" in selection.outcome
+    assert "5 户中有 3 户投票" in selection.outcome
 
 
 def test_a_vote_below_half_turnout_fails_and_says_why(val):  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_a_vote_below_half_turnout_fails_and_says_why(val):  # type: ignore[no-u
     )
     selection = services.selection_vote_close(actor=val.pm, selection=selection, decided_on=DAY)
     assert selection.status == SelectionStatus.FAILED and selection.firm is None
-    assert "Only 2 of 4 households voted" in selection.outcome
+    assert "4 户中仅有 2 户投票" in selection.outcome
     assert services.chosen_firm(val.project) is None
     # A new selection may start after a failed one.
     services.selection_negotiate(
@@ -107,13 +107,13 @@ def test_votes_are_refused_whole_for_an_unknown_code_a_repeat_or_a_second_vote(v
     with pytest.raises(ValidationError) as exc:
         services.selection_vote_record(actor=val.pm, selection=selection, ballots={f: "V-000 NOPE"})
     assert "NOPE" in str(exc.value.message_dict[f"firm_{f}"])
-    with pytest.raises(ValidationError, match="listed twice"):
+    with pytest.raises(ValidationError, match="被重复列出"):
         services.selection_vote_record(
             actor=val.pm, selection=selection, ballots={f: "V-000", g: "V-000"}
         )
     assert services.vote_counts(selection) == {f: 0, g: 0}  # nothing of the refused batches
     services.selection_vote_record(actor=val.pm, selection=selection, ballots={f: "V-000"})
-    with pytest.raises(ValidationError, match="already voted"):
+    with pytest.raises(ValidationError, match="已投过票"):
         services.selection_vote_record(actor=val.pm, selection=selection, ballots={g: "V-000"})
 
 
@@ -140,7 +140,7 @@ def test_a_draw_publishes_the_hash_first_and_its_result_is_reproducible(val):  #
     assert selection.firm == firms[order[0] - 1]
     event = Event.objects.get(event_type="valuation.selection.drawn")
     assert event.details["seed"] == draw.seed and event.details["order"] == order
-    with pytest.raises(ValidationError, match="not under way"):
+    with pytest.raises(ValidationError, match="不在进行中"):
         services.selection_draw_run(actor=val.pm, selection=selection, decided_on=DAY)
 
 
@@ -148,7 +148,7 @@ def test_an_open_selection_can_be_cancelled_with_a_reason(val):  # type: ignore[
     selection = services.selection_draw_prepare(
         actor=val.pm, project=val.project, firms=[val.firm, val.other_firm]
     )
-    with pytest.raises(ValidationError, match="under way"):
+    with pytest.raises(ValidationError, match="正在进行的选定程序"):
         services.selection_vote_open(
             actor=val.pm, project=val.project, firms=[val.firm, val.other_firm]
         )
@@ -169,7 +169,7 @@ def test_a_valuer_added_to_a_chosen_firm_gets_the_project_and_office_staff_canno
     newcomer = UserFactory(username="newvaluer")
     services.valuer_add(actor=chosen.pm, firm=chosen.firm, user=newcomer)
     assert has_perm(newcomer, Module.VALUATION, Action.CHANGE, project=chosen.project)
-    with pytest.raises(ValidationError, match="office roles"):
+    with pytest.raises(ValidationError, match="担任征收办公室角色"):
         services.valuer_add(actor=chosen.pm, firm=chosen.firm, user=chosen.world.surveyor)
-    with pytest.raises(ValidationError, match="already a valuer"):
+    with pytest.raises(ValidationError, match="已是"):
         services.valuer_add(actor=chosen.pm, firm=chosen.other_firm, user=newcomer)

@@ -60,7 +60,7 @@ class TestEntry:
             _save(chosen.valuer, chosen.household, [_line(big, "12000.00", "1152000.50")])
         (message,) = exc.value.message_dict["buildings-0-value"]
         assert (
-            message == "96.00 m² × 12,000.00 = 1,152,000.00, not 1,152,000.50 (difference +0.50)."
+            message == "96.00 m² × 12,000.00 = 1,152,000.00，而不是 1,152,000.50（相差 +0.50）。"
         )
         assert not Valuation.objects.exists()  # nothing half-written
 
@@ -113,8 +113,8 @@ class TestEntry:
         v = _save(chosen.valuer, chosen.household, [_line(big, "1.00", "96.00")])
         with pytest.raises(ValidationError) as exc:
             services.valuation_confirm(actor=chosen.valuer, valuation=v)
-        assert "Building 2 has no value." in exc.value.messages[0]
-        assert "1 ancillaries have no value." in exc.value.messages[0]
+        assert "房屋 2 尚未评估。" in exc.value.messages[0]
+        assert "1 项附属物尚未评估。" in exc.value.messages[0]
 
 
 class TestWhoMayEnter:
@@ -150,7 +150,7 @@ class TestWhoMayEnter:
     def test_before_a_firm_is_chosen_nobody_enters(self, val):  # type: ignore[no-untyped-def]
         grant(val.valuer, RoleCode.VALUER, val.project)
         big = val.household.buildings.get(number="1")
-        with pytest.raises(AccessDenied, match="chosen"):
+        with pytest.raises(AccessDenied, match="选定评估机构的估价师"):
             _save(val.valuer, val.household, [_line(big, "1.00", "96.00")])
 
     def test_a_valuer_of_the_chosen_firm_has_no_access_to_another_project(self, chosen):  # type: ignore[no-untyped-def]
@@ -171,11 +171,11 @@ def _issue(chosen):  # type: ignore[no-untyped-def]
 class TestPublicationAndReport:
     def test_the_publication_lists_confirmed_valuations_with_masked_names(self, chosen):  # type: ignore[no-untyped-def]
         v = enter(chosen.valuer, chosen.household)
-        with pytest.raises(ValidationError, match="No confirmed valuation"):
+        with pytest.raises(ValidationError, match="没有待公示的已确认评估"):
             services.publish(
                 actor=chosen.pm, project=chosen.project, published_on=dt.date(2026, 4, 10)
             )
-        with pytest.raises(ValidationError, match="published"):
+        with pytest.raises(ValidationError, match="须先公示初步评估结果"):
             services.valuation_confirm(actor=chosen.valuer, valuation=v)
             services.report_issue(actor=chosen.valuer, valuation=v, issued_on=dt.date(2026, 4, 15))
         publication = services.publish(
@@ -205,7 +205,7 @@ class TestPublicationAndReport:
 
     def test_an_issued_valuation_changes_only_through_an_objection(self, chosen):  # type: ignore[no-untyped-def]
         _issue(chosen)
-        with pytest.raises(ValidationError, match="objection"):
+        with pytest.raises(ValidationError, match="异议程序"):
             enter(chosen.valuer, chosen.household, price="13000.00")
 
 
@@ -221,7 +221,7 @@ class TestStaleness:
         assert mark.source == "survey.building"
         assert mark.changes == {"measured_area": ["40.00", "42.00"]}
         assert services.is_stale(v)
-        with pytest.raises(ValidationError, match="No confirmed valuation"):
+        with pytest.raises(ValidationError, match="没有待公示的已确认评估"):
             services.publish(
                 actor=chosen.pm, project=chosen.project, published_on=dt.date(2026, 4, 10)
             )
@@ -344,7 +344,7 @@ class TestIssuedAndStale:
         assert call["changes"] == {"total": ["1641250.00", "1665250.00"]}
         services.valuation_confirm(actor=chosen.valuer, valuation=v)
         assert not services.is_stale(v)
-        with pytest.raises(ValidationError, match="objection"):
+        with pytest.raises(ValidationError, match="异议程序"):
             enter(chosen.valuer, chosen.household, price="1.00")
         v = services.report_issue(actor=chosen.valuer, valuation=v, issued_on=dt.date(2026, 4, 20))
         assert v.report_version == 2
@@ -356,5 +356,5 @@ class TestIssuedAndStale:
         v = enter(chosen.valuer, chosen.household, price="12100.00")
         assert v.publication_id is None
         services.valuation_confirm(actor=chosen.valuer, valuation=v)
-        with pytest.raises(ValidationError, match="published"):
+        with pytest.raises(ValidationError, match="须先公示初步评估结果"):
             services.report_issue(actor=chosen.valuer, valuation=v, issued_on=dt.date(2026, 4, 15))
