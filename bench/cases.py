@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -221,24 +218,9 @@ def seed(*, databases: Databases, env: dict[str, str], households: int, runs: in
             "--projects",
             "10",
         ]
-        started = time.perf_counter_ns()
-        process = subprocess.Popen(
-            command,
-            cwd=databases.root,
-            env={**env, "DATABASE_URL": databases.seed_url},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        output = process.stdout.read() if process.stdout else ""
-        # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) would give the
-        # largest of all children, the migration included.
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall.append((time.perf_counter_ns() - started) / 1e6)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            raise RuntimeError(f"seed_demo failed ({process.returncode}):\n{output}")
-        # ru_maxrss is in KiB on Linux.
-        peaks.append(usage.ru_maxrss / 1024)
+        output, wall_ms, peak = databases.run_on_seed(command, env, what="seed_demo")
+        wall.append(wall_ms)
+        peaks.append(peak)
         persons = next(
             (line.strip() for line in output.splitlines() if line.strip().startswith("households")),
             persons,

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,30 @@ class Databases:
             target = self.var_dir / "seed.sqlite3"
             _remove_sqlite(target)
             shutil.copyfile(self.var_dir / "seed-template.sqlite3", target)
+
+    def run_on_seed(
+        self, command: list[str], env: dict[str, str], *, what: str
+    ) -> tuple[str, float, float]:
+        """Run a child process on the seed database: its output, its wall time (ms) and its
+        own peak memory (MiB). Raises, with its output, when it fails."""
+        started = time.perf_counter_ns()
+        process = subprocess.Popen(
+            command,
+            cwd=self.root,
+            env={**env, "DATABASE_URL": self.seed_url},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        output = process.stdout.read() if process.stdout else ""
+        # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) would give the
+        # largest of all children, the migration included.
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall_ms = (time.perf_counter_ns() - started) / 1e6
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise RuntimeError(f"{what} failed ({code}):\n{output}")
+        # ru_maxrss is in KiB on Linux.
+        return output, wall_ms, usage.ru_maxrss / 1024
 
     def drop_all(self) -> None:
         """Remove what was created here (the SQLite files stay for inspection)."""

@@ -53,6 +53,32 @@ def time_ms(fn: Callable[[], object]) -> float:
     return (time.perf_counter_ns() - started) / 1e6
 
 
+def time_import(flow: Any, path: Path, project: Any, actor: Any) -> dict[str, Any]:
+    """What a module's import (its ImportFlow) costs the user's clicks: the check when the file
+    is uploaded, then the confirmation, which checks the file again and writes it."""
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        report = flow.check(actor=actor, project=project, upload=fh)
+    checked = time.perf_counter()
+    assert not report.problems, report.problems[:5]
+    with path.open("rb") as fh:
+        outcome = flow.write(
+            actor=actor,
+            project=project,
+            upload=fh,
+            file_name=path.name,
+            expected_digest=report.digest,
+        )
+    finished = time.perf_counter()
+    assert outcome.matched
+    return {
+        "total_ms": (finished - started) * 1000,
+        "check_ms": (checked - started) * 1000,
+        "confirm_ms": (finished - checked) * 1000,
+        "written": outcome.written,
+    }
+
+
 def interleaved(
     variants: dict[str, Callable[[int], object]], *, n: int, warmup: int
 ) -> dict[str, list[float]]:

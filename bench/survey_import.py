@@ -27,9 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import random
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -169,29 +167,10 @@ def _project() -> tuple[Any, Any]:
 
 
 def _ours(path: Path, project: Any, actor: Any) -> dict[str, Any]:
+    from bench.harness import time_import
     from zhengqian.survey import imports
 
-    started = time.perf_counter()
-    with path.open("rb") as fh:
-        report = imports.validate_upload(actor=actor, project=project, upload=fh)
-    checked = time.perf_counter()
-    assert not report.problems, report.problems[:5]
-    with path.open("rb") as fh:
-        outcome = imports.survey_import(
-            actor=actor,
-            project=project,
-            upload=fh,
-            file_name=path.name,
-            expected_digest=report.digest,
-        )
-    finished = time.perf_counter()
-    assert outcome.matched
-    return {
-        "total_ms": (finished - started) * 1000,
-        "check_ms": (checked - started) * 1000,
-        "confirm_ms": (finished - checked) * 1000,
-        "written": outcome.written,
-    }
+    return time_import(imports.FLOW, path, project, actor)
 
 
 def _datasets(path: Path) -> dict[str, Any]:
@@ -472,21 +451,10 @@ def _child(
     databases: Any, env: dict[str, str], engine: str, path: Path
 ) -> tuple[dict, float, float]:
     command = [sys.executable, str(Path(__file__).resolve()), engine, str(path)]
-    started = time.perf_counter_ns()
-    process = subprocess.Popen(
-        command,
-        cwd=databases.root,
-        env={**env, "DATABASE_URL": databases.seed_url},
-        stdout=subprocess.PIPE,
-        text=True,
+    output, wall_ms, peak = databases.run_on_seed(
+        command, env, what=f"survey import child ({engine})"
     )
-    output = process.stdout.read() if process.stdout else ""
-    # wait4: the peak memory of this child alone (ru_maxrss, KiB on Linux).
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall_ms = (time.perf_counter_ns() - started) / 1e6
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"survey import child ({engine}) failed:\n{output}")
-    return json.loads(output.strip().splitlines()[-1]), wall_ms, usage.ru_maxrss / 1024
+    return json.loads(output.strip().splitlines()[-1]), wall_ms, peak
 
 
 def _export(path: Path, households: int, *, n: int) -> list[Any]:

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -173,29 +171,10 @@ def write_workbook(path: Path, project: Any, *, price: int) -> int:
 
 
 def _import(path: Path, project: Any, valuer: Any) -> dict[str, Any]:
+    from bench.harness import time_import
     from zhengqian.valuation import imports
 
-    started = time.perf_counter()
-    with path.open("rb") as fh:
-        report = imports.validate_upload(actor=valuer, project=project, upload=fh)
-    checked = time.perf_counter()
-    assert not report.problems, report.problems[:5]
-    with path.open("rb") as fh:
-        outcome = imports.valuation_import(
-            actor=valuer,
-            project=project,
-            upload=fh,
-            file_name=path.name,
-            expected_digest=report.digest,
-        )
-    finished = time.perf_counter()
-    assert outcome.matched
-    return {
-        "total_ms": (finished - started) * 1000,
-        "check_ms": (checked - started) * 1000,
-        "confirm_ms": (finished - checked) * 1000,
-        "written": outcome.written,
-    }
+    return time_import(imports.FLOW, path, project, valuer)
 
 
 def child(households: int, path: Path) -> dict[str, Any]:
@@ -222,19 +201,8 @@ def child(households: int, path: Path) -> dict[str, Any]:
 
 def _child(databases: Any, env: dict[str, str], households: int, path: Path) -> tuple[dict, float]:
     command = [sys.executable, str(Path(__file__).resolve()), str(households), str(path)]
-    process = subprocess.Popen(
-        command,
-        cwd=databases.root,
-        env={**env, "DATABASE_URL": databases.seed_url},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    output = process.stdout.read() if process.stdout else ""
-    # wait4: the peak memory of this child alone (ru_maxrss, KiB on Linux).
-    _pid, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"valuation import child failed:\n{output}")
-    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    output, _wall_ms, peak = databases.run_on_seed(command, env, what="valuation import child")
+    return json.loads(output.strip().splitlines()[-1]), peak
 
 
 def run(*, databases: Any, env: dict[str, str], households: int, runs: int) -> list[Any]:

@@ -8,8 +8,10 @@ download and the confirmation all see the same check. When the user confirms, th
 checked again against the database as it is then, and written in one transaction; nothing is
 written when the outcome of the new check differs from the one the user confirmed.
 
-Each module brings its format, its check (a callable that reads the file and returns a report)
-and its write; small files run within the request, large ones in the background worker.
+Each module brings its format, its check (a WorkbookCheck, whose ImportReport says which
+households it keeps) and its write of the households kept, and declares its import as an
+ImportFlow around them, which its pages (zhengqian.core.import_views.ImportPages) and its
+background tasks run. Small files run within the request, large ones in the background worker.
 """
 
 from __future__ import annotations
@@ -18,20 +20,27 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any, Final, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Final, Generic, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, models
-from django.db.models import DateField, DecimalField
-from django.utils import timezone
+from django.db.models import DateField, DecimalField, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhengqian.core.excel import Column, Problem
+from zhengqian.core.excel import (
+    Column,
+    Problem,
+    SheetReader,
+    SheetSpec,
+    UnreadableWorkbook,
+    WorkbookReader,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +48,16 @@ logger = logging.getLogger(__name__)
 # and a JSON field that stay small when a whole column is wrong.
 MAX_STORED_PROBLEMS: Final = 5_000
 BATCH_SIZE: Final = 1_000
+
+# The limits of a module's import, which it imports from here (and a test lowers there).
+MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
+# Files up to this many households are checked and imported within the request; larger ones by
+# the background worker, with a progress bar.
+SYNC_MAX_HOUSEHOLDS: Final = 500
+# Far above any project (the largest have a few thousand households), low enough that a
+# malicious file cannot keep a worker busy for long.
+MAX_ROWS_PER_SHEET: Final = 200_000
+PROGRESS_EVERY: Final = 2_000
 
 Progress = Callable[[int, int], None]
 
@@ -97,6 +116,7 @@ class ImportJob(models.Model):
 
     # The concrete job's own fields, declared here for the functions below.
     file: Any
+    project: Any
     project_id: int
 
     class Meta:
@@ -128,19 +148,59 @@ class DataChanged(Exception):
     """The database changed between the check and the write in a way the check did not see."""
 
 
-class CheckReport(Protocol):
-    """What a module's check returns: the faults, the rows read, and the summary kept on the
-    job (with the digest that a confirmation must match)."""
+@dataclass
+class ImportReport:
+    """What a module's check found: the faults, the households of the file (each with its
+    ``code``), those skipped with the first fault that skips each, the rows read, and whether
+    the file could not be read at all. The module's report says which households it keeps and
+    how it counts them; the summary is kept on the job."""
 
     problems: list[Problem]
-    rows_read: int
+    drafts: dict[str, Any]
+    # Households skipped, with the first fault that skips each (sheet, row, column: message).
+    skipped: dict[str, str] = field(default_factory=dict)
+    rows_read: int = 0
+    fatal: bool = False
 
-    def summary(self) -> dict[str, Any]: ...
+    @property
+    def kept(self) -> list[Any]:
+        """The households an import would write."""
+        raise NotImplementedError
+
+    @property
+    def listed(self) -> Iterable[Any]:
+        """The households the report counts as in the file."""
+        return self.drafts.values()
+
+    def counts(self, drafts: Iterable[Any]) -> dict[str, int]:
+        raise NotImplementedError
+
+    @property
+    def digest(self) -> str:
+        """Names the set of households an import would write: the confirmation must match it."""
+        kept = sorted(d.code for d in self.kept)
+        return hashlib.sha256("\n".join(kept).encode()).hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "fatal": self.fatal,
+            "rows": self.rows_read,
+            "in_file": self.counts(self.listed),
+            "valid": self.counts(self.kept),
+            "kept_codes": [d.code for d in self.kept],
+            "skipped": [[code, why] for code, why in self.skipped.items()],
+            **self.more_summary(),
+            "digest": self.digest,
+        }
+
+    def more_summary(self) -> dict[str, Any]:
+        """What else the module's summary holds."""
+        return {}
 
 
 @dataclass
 class ImportOutcome:
-    report: Any  # the module's report (a CheckReport)
+    report: Any  # the module's ImportReport
     # False when the check no longer matches the one the user confirmed (nothing written).
     matched: bool
     written: dict[str, int]
@@ -182,32 +242,12 @@ def progress_updater(job: ImportJob) -> Progress:
     return update
 
 
-def store_report(job: ImportJob, report: CheckReport, **extra: Any) -> None:
+def store_report(job: ImportJob, report: ImportReport, **extra: Any) -> None:
     job.errors = [p.as_json() for p in report.problems[:MAX_STORED_PROBLEMS]]
     job.error_count = len(report.problems)
     job.summary = {**report.summary(), **extra}
     job.processed_rows = report.rows_read
     job.total_rows = max(report.rows_read, 1)
-
-
-def run_validation(job: J, check: Callable[[IO[bytes], Progress], CheckReport]) -> J:
-    """Check the stored file and keep the report on the job (within the request or in the
-    worker); ``check`` reads the file and reports, writing nothing."""
-    job.status = ImportStatus.VALIDATING
-    job.processed_rows = 0
-    job.save(update_fields=["status", "processed_rows"])
-    try:
-        with job.file.open("rb") as fh:
-            report = check(fh, progress_updater(job))
-    except Exception:
-        logger.exception("Checking the import %s %s failed", job._meta.label, job.pk)
-        return mark_failed(job, _("The check failed unexpectedly; nothing was imported."))
-    store_report(job, report)
-    job.status = ImportStatus.VALIDATED
-    job.message = ""
-    job.finished_at = timezone.now()
-    job.save()
-    return job
 
 
 def claim(job: ImportJob) -> bool:
@@ -220,40 +260,6 @@ def claim(job: ImportJob) -> bool:
         .update(status=ImportStatus.IMPORTING, processed_rows=0, message="")
     )
     return claimed == 1
-
-
-def run_import(job: J, write: Callable[[IO[bytes], Progress], ImportOutcome]) -> J:
-    """Write a confirmed import (within the request or in the worker); the import must have
-    been claimed. ``write`` checks the file again and writes it, or finds that the check no
-    longer matches the confirmed one and writes nothing."""
-    job.status = ImportStatus.IMPORTING
-    try:
-        with job.file.open("rb") as fh:
-            outcome = write(fh, progress_updater(job))
-    except DataChanged as exc:
-        return mark_failed(
-            job,
-            _("%(reason)s Nothing was imported; upload the file again to check it anew.")
-            % {"reason": exc},
-        )
-    except Exception:
-        logger.exception("The import %s %s failed", job._meta.label, job.pk)
-        return mark_failed(job, _("The import failed unexpectedly; nothing was imported."))
-    report = outcome.report
-    if not outcome.matched:
-        store_report(job, report)
-        job.status = ImportStatus.VALIDATED
-        job.message = _(
-            "The project has changed since the file was checked, and different households "
-            "would now be imported. Nothing was imported: review the new check and confirm again."
-        )
-    else:
-        store_report(job, report, imported=outcome.written)
-        job.status = ImportStatus.DONE
-        job.message = ""
-    job.finished_at = timezone.now()
-    job.save()
-    return job
 
 
 def mark_failed(job: J, message: str) -> J:
@@ -285,6 +291,291 @@ def describe(p: Problem) -> str:
         "column": p.column or "—",
         "message": p.message,
     }
+
+
+def skipped_households(problems: Iterable[Problem], codes: Iterable[str]) -> dict[str, str]:
+    """The households (of ``codes``, in their order) that have a fault, each with its first
+    one in the order of ``problems``: a household with any fault is skipped as a whole."""
+    first: dict[str, Problem] = {}
+    for p in problems:
+        first.setdefault(p.household, p)
+    return {code: describe(first[code]) for code in codes if code in first}
+
+
+class WriteKept(Protocol):
+    """A module's write of the households its check kept, in one transaction; what it wrote,
+    counted. ``details`` (the file's name and checksum) go into its audit event."""
+
+    def __call__(
+        self,
+        *,
+        actor: Any,
+        project: Any,
+        grant: Any,
+        report: Any,
+        kept: list[Any],
+        details: dict[str, Any],
+        job: Any,
+    ) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportFlow(Generic[J]):
+    """One module's import from the upload to the write: its job model, its right, its check
+    (a WorkbookCheck) and its write, and the limits that send a file to the background worker.
+    The module's pages (zhengqian.core.import_views.ImportPages) and its background tasks run
+    it.
+    """
+
+    model: type[J]
+    # Raises PermissionDenied unless the actor may import into the project; what it returns
+    # (the "grant": the valuers' firm, say) is handed to the module's check and write.
+    authorise: Callable[[Any, Any], Any]
+    # The module's check for (actor, project, grant, on_progress), whose run(file) reports.
+    validator: Callable[[Any, Any, Any, Progress | None], WorkbookCheck]
+    write_kept: WriteKept
+    # The households of a workbook, estimated without reading it; None when it cannot tell.
+    estimate_households: Callable[[IO[bytes]], int | None]
+    # The module's limits, looked up when used: the largest upload, and the most households
+    # checked and written within the request (a larger file goes to the background worker).
+    max_upload_bytes: Callable[[], int]
+    sync_max_households: Callable[[], int]
+
+    def check(
+        self,
+        *,
+        actor: Any,
+        project: Any,
+        upload: IO[bytes],
+        on_progress: Progress | None = None,
+    ) -> ImportReport:
+        """Check a workbook for an import into the project; writes nothing."""
+        grant = self.authorise(actor, project)
+        return self.validator(actor, project, grant, on_progress).run(upload)
+
+    def write(
+        self,
+        *,
+        actor: Any,
+        project: Any,
+        upload: IO[bytes],
+        file_name: str,
+        sha256: str = "",
+        expected_digest: str | None = None,
+        on_progress: Progress | None = None,
+        job: J | None = None,
+    ) -> ImportOutcome:
+        """Check the workbook again and write its valid households in one transaction.
+
+        With ``expected_digest`` (the digest of the check the user saw), nothing is written
+        when the households that would be written are no longer the same ones. The check itself
+        runs before the transaction: SQLite takes its write lock when a transaction begins, and
+        reading a large file must not hold every other writer off for its whole length.
+        """
+        grant = self.authorise(actor, project)
+        if not sha256:
+            sha256 = sha256_of(upload)
+        report = self.validator(actor, project, grant, on_progress).run(upload)
+        if expected_digest is not None and report.digest != expected_digest:
+            return ImportOutcome(report=report, matched=False, written={})
+        kept = report.kept
+        if not kept:
+            return ImportOutcome(report=report, matched=True, written={})
+        written = self.write_kept(
+            actor=actor,
+            project=project,
+            grant=grant,
+            report=report,
+            kept=kept,
+            details={"file_name": file_name, "sha256": sha256},
+            job=job,
+        )
+        return ImportOutcome(report=report, matched=True, written=written)
+
+    def upload(self, *, actor: Any, project: Any, upload: UploadedFile) -> J:
+        """Store an uploaded workbook for checking. Nothing of the module's data is written."""
+        self.authorise(actor, project)
+        job = self.model(project=project, created_by=actor)
+        return store_upload(job, upload, max_bytes=self.max_upload_bytes())
+
+    def runs_in_background(self, job: J) -> bool:
+        """Large files are checked by the worker; small ones within the request."""
+        with job.file.open("rb") as fh:
+            estimate = self.estimate_households(fh)
+        return estimate is None or estimate > self.sync_max_households()
+
+    def run_validation(self, job: J) -> J:
+        """Check the stored file and keep the report on the job (within the request or in the
+        worker); the check writes nothing."""
+        job.status = ImportStatus.VALIDATING
+        job.processed_rows = 0
+        job.save(update_fields=["status", "processed_rows"])
+        try:
+            with job.file.open("rb") as fh:
+                report = self.check(
+                    actor=job.created_by,
+                    project=job.project,
+                    upload=fh,
+                    on_progress=progress_updater(job),
+                )
+        except Exception:
+            logger.exception("Checking the import %s %s failed", job._meta.label, job.pk)
+            return mark_failed(job, _("The check failed unexpectedly; nothing was imported."))
+        store_report(job, report)
+        job.status = ImportStatus.VALIDATED
+        job.message = ""
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+
+    def confirm(self, *, actor: Any, job: J) -> bool:
+        """Claim a checked import for writing; False when it is not waiting for confirmation
+        (already confirmed by a second click, or still being checked)."""
+        self.authorise(actor, job.project)
+        return claim(job)
+
+    def run_import(self, job: J, *, expected_digest: str) -> J:
+        """Write a confirmed import (within the request or in the worker); the import must have
+        been claimed. The write checks the file again and writes it, or finds that the check no
+        longer matches the confirmed one (``expected_digest``) and writes nothing."""
+        job.status = ImportStatus.IMPORTING
+        try:
+            with job.file.open("rb") as fh:
+                outcome = self.write(
+                    actor=job.created_by,
+                    project=job.project,
+                    upload=fh,
+                    file_name=job.original_name,
+                    sha256=job.sha256,
+                    expected_digest=expected_digest,
+                    on_progress=progress_updater(job),
+                    job=job,
+                )
+        except DataChanged as exc:
+            return mark_failed(
+                job,
+                _("%(reason)s Nothing was imported; upload the file again to check it anew.")
+                % {"reason": exc},
+            )
+        except Exception:
+            logger.exception("The import %s %s failed", job._meta.label, job.pk)
+            return mark_failed(job, _("The import failed unexpectedly; nothing was imported."))
+        report = outcome.report
+        if not outcome.matched:
+            store_report(job, report)
+            job.status = ImportStatus.VALIDATED
+            job.message = _(
+                "The project has changed since the file was checked, and different households "
+                "would now be imported. Nothing was imported: review the new check and confirm "
+                "again."
+            )
+        else:
+            store_report(job, report, imported=outcome.written)
+            job.status = ImportStatus.DONE
+            job.message = ""
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+
+    def jobs_for_user(self, user: Any, project: Any) -> QuerySet[J]:
+        """A user's own imports of the project: the files hold data they brought in."""
+        return self.model._default_manager.filter(project=project, created_by_id=user.pk)
+
+    # What the module's background tasks run: the job is loaded again, and its messages are in
+    # the language of the user who uploaded or confirmed it.
+
+    def validate_in_worker(self, import_id: int, language: str) -> dict[str, object]:
+        with translation.override(language):
+            job = self.run_validation(self._job(import_id))
+        return {"status": job.status, "errors": job.error_count}
+
+    def import_in_worker(
+        self, import_id: int, expected_digest: str, language: str
+    ) -> dict[str, object]:
+        with translation.override(language):
+            job = self.run_import(self._job(import_id), expected_digest=expected_digest)
+        return {"status": job.status, "imported": job.summary.get("imported", {})}
+
+    def _job(self, import_id: int) -> J:
+        return self.model._default_manager.select_related("project", "created_by").get(pk=import_id)
+
+
+# --- Reading a workbook --------------------------------------------------------------------
+
+
+class TooManyRows(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class WorkbookCheck:
+    """What every module's check does around its own rules: it opens the workbook and its
+    sheets, reads the rows (counted for the progress bar, at most so many per sheet) and
+    collects the faults. A module's check (its Validator) builds on it.
+    """
+
+    def __init__(self, *, on_progress: Progress | None = None) -> None:
+        self.on_progress = on_progress
+        self.problems: list[Problem] = []
+        self.rows_read = 0
+        self.total_rows = 0
+
+    def run(self, fileobj: IO[bytes]) -> ImportReport:
+        raise NotImplementedError
+
+    def fault(self, spec: SheetSpec, row: int | None, column: str, message: str, code: str) -> None:
+        self.problems.append(Problem(spec.title, row, column, message, code))
+
+    def read_workbook(
+        self,
+        fileobj: IO[bytes],
+        specs: Sequence[SheetSpec],
+        read: Callable[[dict[str, SheetReader]], None],
+    ) -> list[Problem]:
+        """Open the workbook and its sheets and ``read`` them; the faults that stop the check
+        (a file that is not a readable workbook, a sheet or column missing, too many rows),
+        or none when the whole workbook was read."""
+        try:
+            reader = WorkbookReader(fileobj)
+        except UnreadableWorkbook as exc:
+            return [Problem("", None, "", str(exc))]
+        with reader:
+            sheets, structure = reader.open_sheets(specs)
+            if structure:
+                return structure
+            if self.on_progress is not None:
+                # Counting the rows costs a tenth of reading them: only for the progress bar.
+                self.total_rows = sum(s.estimated_rows() or 0 for s in sheets.values())
+            try:
+                read(sheets)
+            except TooManyRows as exc:
+                return [exc.problem]
+            except UnreadableWorkbook as exc:
+                return [Problem("", None, "", str(exc))]
+        if self.on_progress is not None:
+            self.on_progress(self.rows_read, self.rows_read)
+        return []
+
+    def rows(
+        self, sheet: SheetReader, *, limit: int, progress_every: int
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The rows of a sheet (their numbers and raw values), at most ``limit`` of them; the
+        progress is reported every ``progress_every`` rows read."""
+        for count, (number, raw) in enumerate(sheet.rows(), start=1):
+            if count > limit:
+                raise TooManyRows(
+                    Problem(
+                        sheet.spec.title,
+                        number,
+                        "",
+                        _("The sheet has more than %(max)d rows; split the file.") % {"max": limit},
+                    )
+                )
+            self.rows_read += 1
+            if self.on_progress is not None and self.rows_read % progress_every == 0:
+                self.on_progress(self.rows_read, max(self.total_rows, self.rows_read))
+            yield number, raw
 
 
 # --- Cells ---------------------------------------------------------------------------------

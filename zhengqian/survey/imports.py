@@ -18,7 +18,6 @@ insert are shared with the other modules' imports (zhengqian.core.imports).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import unicodedata
 from collections import defaultdict
@@ -28,7 +27,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -40,28 +38,30 @@ from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
 from zhengqian.core import imports as jobs
 from zhengqian.core.idcard import PROVINCE_CODES, parse_id_number
-from zhengqian.core.imports import MAX_STORED_PROBLEMS as MAX_STORED_PROBLEMS
 from zhengqian.core.imports import (
+    BATCH_SIZE,
+    MAX_ROWS_PER_SHEET,
+    MAX_UPLOAD_BYTES,
+    PROGRESS_EVERY,
+    SYNC_MAX_HOUSEHOLDS,
     CellFault,
     DataChanged,
-    ImportOutcome,
     Progress,
     chunks,
     clean_code,
-    describe,
     memoised,
     parse_date,
     parse_integer,
     parse_text,
-    sha256_of,
 )
+from zhengqian.core.imports import MAX_STORED_PROBLEMS as MAX_STORED_PROBLEMS
 from zhengqian.core.imports import UploadRefused as UploadRefused
 
 # Looked up here at call time, so that a test can make the write fail.
 from zhengqian.core.imports import bulk_insert as _insert
 from zhengqian.projects.models import Project
 from zhengqian.survey import excel
-from zhengqian.survey.excel import Column, ColumnKind, Problem, SheetSpec
+from zhengqian.survey.excel import Column, ColumnKind, SheetSpec
 from zhengqian.survey.models import (
     Ancillary,
     Building,
@@ -72,16 +72,6 @@ from zhengqian.survey.models import (
     SurveyImport,
 )
 from zhengqian.survey.selectors import households_for_user
-
-MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
-# Files up to this many households are checked and imported within the request; larger ones by
-# the background worker, with a progress bar.
-SYNC_MAX_HOUSEHOLDS: Final = 500
-# Far above any project (the largest have a few thousand households), low enough that a
-# malicious file cannot keep a worker busy for long.
-MAX_ROWS_PER_SHEET: Final = 200_000
-BATCH_SIZE: Final = 1_000
-PROGRESS_EVERY: Final = 2_000
 
 HEAD_RELATION: Final = "head"
 
@@ -138,15 +128,10 @@ class Draft:
 
 
 @dataclass
-class Report:
+class Report(jobs.ImportReport):
     """What a check found: the faults, and the households that would be imported."""
 
-    problems: list[Problem]
     drafts: dict[str, Draft]
-    # Households skipped, with the first fault that skips each (sheet, row, column: message).
-    skipped: dict[str, str]
-    rows_read: int = 0
-    fatal: bool = False
 
     @property
     def kept(self) -> list[Draft]:
@@ -159,23 +144,6 @@ class Report:
             "persons": sum(len(d.persons) for d in chosen),
             "buildings": sum(len(d.buildings) for d in chosen),
             "ancillaries": sum(len(d.ancillaries) for d in chosen),
-        }
-
-    @property
-    def digest(self) -> str:
-        """Names the set of households an import would write: the confirmation must match it."""
-        kept = sorted(d.code for d in self.kept)
-        return hashlib.sha256("\n".join(kept).encode()).hexdigest()
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "fatal": self.fatal,
-            "rows": self.rows_read,
-            "in_file": self.counts(self.drafts.values()),
-            "valid": self.counts(),
-            "kept_codes": [d.code for d in self.kept],
-            "skipped": [[code, why] for code, why in self.skipped.items()],
-            "digest": self.digest,
         }
 
     def outcomes(self) -> Iterator[tuple[str, bool, str]]:
@@ -223,7 +191,7 @@ def _empty(column: Column) -> Any:
     return ""
 
 
-class Validator:
+class Validator(jobs.WorkbookCheck):
     """Checks a workbook for one project and actor. Lookups are loaded once, up front."""
 
     def __init__(
@@ -234,8 +202,8 @@ class Validator:
         on_progress: Progress | None = None,
         today: dt.date | None = None,
     ) -> None:
+        super().__init__(on_progress=on_progress)
         self.project = project
-        self.on_progress = on_progress
         self.today = today or timezone.localdate()
         self.vocabulary = excel.Vocabulary.load()
         self.groups = {
@@ -286,78 +254,34 @@ class Validator:
             spec.key: [self._plan(c) for c in spec.columns if c.key != "household"]
             for spec in excel.SHEETS
         }
-        self.problems: list[Problem] = []
-        self.rows_read = 0
-        self.total_rows = 0
-
-    # --- reporting ---
-
-    def fault(self, spec: SheetSpec, row: int | None, column: str, message: str, code: str) -> None:
-        self.problems.append(Problem(spec.title, row, column, message, code))
-
-    def _tick(self) -> None:
-        self.rows_read += 1
-        if self.on_progress is not None and self.rows_read % PROGRESS_EVERY == 0:
-            self.on_progress(self.rows_read, max(self.total_rows, self.rows_read))
 
     # --- the whole workbook ---
 
     def run(self, fileobj: IO[bytes]) -> Report:
-        try:
-            reader = excel.WorkbookReader(fileobj)
-        except excel.UnreadableWorkbook as exc:
-            return self._fatal(Problem("", None, "", str(exc)))
-        with reader:
-            sheets, structure = reader.open_sheets(excel.SHEETS)
-            if structure:
-                self.problems = structure
-                return Report(self.problems, {}, {}, fatal=True)
-            if self.on_progress is not None:
-                # Counting the rows costs a tenth of reading them: only for the progress bar.
-                self.total_rows = sum(s.estimated_rows() or 0 for s in sheets.values())
-            drafts: dict[str, Draft] = {}
-            duplicates: dict[str, list[int]] = defaultdict(list)
-            try:
-                self._read_households(sheets[excel.HOUSEHOLDS.key], drafts, duplicates)
-                for spec in (excel.PERSONS, excel.BUILDINGS, excel.ANCILLARIES):
-                    self._read_members(sheets[spec.key], drafts)
-            except _TooManyRows as exc:
-                return self._fatal(exc.problem)
-            except excel.UnreadableWorkbook as exc:
-                return self._fatal(Problem("", None, "", str(exc)))
-        if self.on_progress is not None:
-            self.on_progress(self.rows_read, self.rows_read)
+        drafts: dict[str, Draft] = {}
+        duplicates: dict[str, list[int]] = defaultdict(list)
+
+        def read(sheets: dict[str, excel.SheetReader]) -> None:
+            self._read_households(sheets[excel.HOUSEHOLDS.key], drafts, duplicates)
+            for spec in (excel.PERSONS, excel.BUILDINGS, excel.ANCILLARIES):
+                self._read_members(sheets[spec.key], drafts)
+
+        fatal = self.read_workbook(fileobj, excel.SHEETS, read)
+        if fatal:
+            self.problems = fatal
+            return Report(self.problems, {}, {}, rows_read=self.rows_read, fatal=True)
         self._check_households(drafts, duplicates)
         self._check_id_numbers(drafts)
         self._check_building_numbers(drafts)
         # Faults are listed sheet by sheet, row by row, as the user reads the file.
         order = {spec.title: i for i, spec in enumerate(excel.SHEETS)}
         self.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
-        first: dict[str, Problem] = {}
-        for p in self.problems:
-            first.setdefault(p.household, p)
         # The households skipped, in the order of the sheet 户表, each with its first fault.
-        skipped = {code: describe(first[code]) for code in drafts if code in first}
+        skipped = jobs.skipped_households(self.problems, drafts)
         return Report(self.problems, drafts, skipped, rows_read=self.rows_read)
 
-    def _fatal(self, problem: Problem) -> Report:
-        self.problems = [problem]
-        return Report(self.problems, {}, {}, rows_read=self.rows_read, fatal=True)
-
     def _rows(self, sheet: excel.SheetReader) -> Iterator[tuple[int, dict[str, Any]]]:
-        for count, (number, raw) in enumerate(sheet.rows(), start=1):
-            if count > MAX_ROWS_PER_SHEET:
-                raise _TooManyRows(
-                    Problem(
-                        sheet.spec.title,
-                        number,
-                        "",
-                        _("The sheet has more than %(max)d rows; split the file.")
-                        % {"max": MAX_ROWS_PER_SHEET},
-                    )
-                )
-            self._tick()
-            yield number, raw
+        return self.rows(sheet, limit=MAX_ROWS_PER_SHEET, progress_every=PROGRESS_EVERY)
 
     def _read_households(
         self,
@@ -823,67 +747,9 @@ class Validator:
                         )
 
 
-class _TooManyRows(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-# --- Services ------------------------------------------------------------------------------
-
-
-def validate_upload(
-    *,
-    actor: Any,
-    project: Project,
-    upload: IO[bytes],
-    on_progress: Progress | None = None,
-) -> Report:
-    """Check a workbook for an import into the project; writes nothing."""
-    require(actor, Module.SURVEY, Action.CREATE, project=project)
-    return Validator(actor=actor, project=project, on_progress=on_progress).run(upload)
-
-
-def survey_import(
-    *,
-    actor: Any,
-    project: Project,
-    upload: IO[bytes],
-    file_name: str,
-    sha256: str = "",
-    expected_digest: str | None = None,
-    on_progress: Progress | None = None,
-    job: SurveyImport | None = None,
-) -> ImportOutcome:
-    """Check the workbook again and write its valid households in one transaction.
-
-    With ``expected_digest`` (the digest of the check the user saw), nothing is written when
-    the households that would be imported are no longer the same ones. The check itself runs
-    before the transaction: SQLite takes its write lock when a transaction begins, and reading
-    a large file must not hold every other writer off for its whole length.
-    """
-    require(actor, Module.SURVEY, Action.CREATE, project=project)
-    if not sha256:
-        sha256 = sha256_of(upload)
-    report = Validator(actor=actor, project=project, on_progress=on_progress).run(upload)
-    if expected_digest is not None and report.digest != expected_digest:
-        return ImportOutcome(report=report, matched=False, written={})
-    kept = report.kept
-    if not kept:
-        return ImportOutcome(report=report, matched=True, written={})
-    written = _write(
-        actor=actor,
-        project=project,
-        kept=kept,
-        details={
-            "file_name": file_name,
-            "sha256": sha256,
-            "skipped_households": len(report.skipped),
-            "errors": len(report.problems),
-        },
-        job=job,
-    )
-    return ImportOutcome(report=report, matched=True, written=written)
+# --- The write -----------------------------------------------------------------------------
+# The import itself (FLOW, below) checks the file (validate_upload) and, confirmed, checks it
+# again and writes the households it kept (survey_import) with this.
 
 
 @transaction.atomic
@@ -891,10 +757,17 @@ def _write(
     *,
     actor: Any,
     project: Project,
+    grant: None,
+    report: Report,
     kept: list[Draft],
     details: dict[str, Any],
     job: SurveyImport | None,
 ) -> dict[str, int]:
+    details = {
+        **details,
+        "skipped_households": len(report.skipped),
+        "errors": len(report.problems),
+    }
     # The check ran outside this transaction; what another user saved since then must not
     # be duplicated. Codes are also unique in the database; ID numbers are not.
     codes = [d.code for d in kept]
@@ -953,66 +826,31 @@ def _household_fields(draft: Draft) -> dict[str, Any]:
     return v
 
 
-# --- The stored import: upload, check, confirmation ---------------------------------------
+# --- The stored import: upload, check, confirmation (zhengqian.core.imports.ImportFlow) ------
 
 
-def import_upload(*, actor: Any, project: Project, upload: UploadedFile) -> SurveyImport:
-    """Store an uploaded workbook for checking. Nothing of the survey is written."""
+def _require_create(actor: Any, project: Project) -> None:
     require(actor, Module.SURVEY, Action.CREATE, project=project)
-    job = SurveyImport(project=project, created_by=actor)
-    return jobs.store_upload(job, upload, max_bytes=MAX_UPLOAD_BYTES)
 
 
-def runs_in_background(job: SurveyImport) -> bool:
-    """Large files are checked by the worker; small ones within the request."""
-    with job.file.open("rb") as fh:
-        estimate = excel.estimate_households(fh)
-    return estimate is None or estimate > SYNC_MAX_HOUSEHOLDS
-
-
-def run_validation(job: SurveyImport) -> SurveyImport:
-    """Check the stored file and keep the report on the import (sync or in the worker)."""
-
-    def check(fh: IO[bytes], on_progress: Progress) -> Report:
-        return validate_upload(
-            actor=job.created_by, project=job.project, upload=fh, on_progress=on_progress
-        )
-
-    return jobs.run_validation(job, check)
-
-
-def confirm_import(*, actor: Any, job: SurveyImport) -> bool:
-    """Claim a checked import for writing; False when it is not waiting for confirmation
-    (already confirmed by a second click, or still being checked)."""
-    require(actor, Module.SURVEY, Action.CREATE, project=job.project_id)
-    return jobs.claim(job)
-
-
-def run_import(job: SurveyImport, *, expected_digest: str) -> SurveyImport:
-    """Write a confirmed import (sync or in the worker); the import must have been claimed."""
-
-    def write(fh: IO[bytes], on_progress: Progress) -> ImportOutcome:
-        return survey_import(
-            actor=job.created_by,
-            project=job.project,
-            upload=fh,
-            file_name=job.original_name,
-            sha256=job.sha256,
-            expected_digest=expected_digest,
-            on_progress=on_progress,
-            job=job,
-        )
-
-    return jobs.run_import(job, write)
-
-
-mark_failed = jobs.mark_failed
-problems_of = jobs.problems_of
-
-
-def imports_for_user(user: Any, project: Project) -> QuerySet[SurveyImport]:
-    """A user's own imports of the project: the files hold personal data they brought in."""
-    return SurveyImport.objects.filter(project=project, created_by_id=user.pk)
+FLOW: Final = jobs.ImportFlow(
+    model=SurveyImport,
+    authorise=_require_create,
+    validator=lambda actor, project, grant, on_progress: Validator(
+        actor=actor, project=project, on_progress=on_progress
+    ),
+    write_kept=_write,
+    estimate_households=excel.estimate_households,
+    # Looked up when used, so that a test can lower them.
+    max_upload_bytes=lambda: MAX_UPLOAD_BYTES,
+    sync_max_households=lambda: SYNC_MAX_HOUSEHOLDS,
+)
+validate_upload = FLOW.check
+survey_import = FLOW.write
+import_upload = FLOW.upload
+run_validation = FLOW.run_validation
+confirm_import = FLOW.confirm
+run_import = FLOW.run_import
 
 
 # --- Export --------------------------------------------------------------------------------

@@ -73,6 +73,15 @@ def _money(key: str, header: str, hint: Any, *, required: bool = True) -> Column
     )
 
 
+def _reference(
+    key: str, header: str, width: int, hint: Any, *, kind: ColumnKind = ColumnKind.TEXT
+) -> Column:
+    """A grey column, written for reference and never read."""
+    return Column(key=key, header=header, kind=kind, reference=True, width=width, hint=hint)
+
+
+_FROM_SURVEY = gettext_lazy("For reference, from the survey.")
+
 _VALUE_HINT = gettext_lazy(
     "Required. Yuan, at most two decimals: the quantity × the unit price, rounded to the fen."
 )
@@ -86,13 +95,11 @@ HOUSEHOLDS: Final = SheetSpec(
     ),
     columns=(
         _household(),
-        Column(
-            key="kind",
-            header="类型",
-            kind=ColumnKind.TEXT,
-            reference=True,
-            width=8,
-            hint=gettext_lazy(
+        _reference(
+            "kind",
+            "类型",
+            8,
+            gettext_lazy(
                 "For reference, from the survey: only a non-residential household (非住宅) has "
                 "a business stoppage loss."
             ),
@@ -149,12 +156,12 @@ BUILDINGS: Final = SheetSpec(
             required=True,
             hint=gettext_lazy("Required. The building's number in the survey (1, 2, …)."),
         ),
-        Column(
-            key="measured_area",
-            header="测绘面积（㎡）",
+        _reference(
+            "measured_area",
+            "测绘面积（㎡）",
+            14,
+            gettext_lazy("For reference: the area measured in the survey."),
             kind=ColumnKind.DECIMAL,
-            reference=True,
-            hint=gettext_lazy("For reference: the area measured in the survey."),
         ),
         Column(
             key="area",
@@ -230,37 +237,20 @@ ANCILLARIES: Final = SheetSpec(
                 "the grey columns say which it is."
             ),
         ),
-        Column(
-            key="kind",
-            header="类型",
-            kind=ColumnKind.TEXT,
-            reference=True,
-            width=10,
-            hint=gettext_lazy("For reference, from the survey."),
+        _reference("kind", "类型", 10, _FROM_SURVEY),
+        _reference("description", "描述", 18, _FROM_SURVEY),
+        _reference(
+            "unit",
+            "单位",
+            8,
+            gettext_lazy("For reference, from the survey: the unit of the quantity."),
         ),
-        Column(
-            key="description",
-            header="描述",
-            kind=ColumnKind.TEXT,
-            reference=True,
-            width=18,
-            hint=gettext_lazy("For reference, from the survey."),
-        ),
-        Column(
-            key="unit",
-            header="单位",
-            kind=ColumnKind.TEXT,
-            reference=True,
-            width=8,
-            hint=gettext_lazy("For reference, from the survey: the unit of the quantity."),
-        ),
-        Column(
-            key="surveyed_quantity",
-            header="调查数量",
+        _reference(
+            "surveyed_quantity",
+            "调查数量",
+            10,
+            gettext_lazy("For reference: the quantity recorded in the survey."),
             kind=ColumnKind.DECIMAL,
-            reference=True,
-            width=10,
-            hint=gettext_lazy("For reference: the quantity recorded in the survey."),
         ),
         Column(
             key="quantity",

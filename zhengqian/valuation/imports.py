@@ -23,7 +23,6 @@ number of households: 10,000 households are checked and written within seconds (
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ from decimal import Decimal
 from typing import IO, Any, Final, NamedTuple, cast
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -45,28 +43,26 @@ from zhengqian.core import imports as jobs
 from zhengqian.core.excel import (
     Column,
     ColumnKind,
-    Problem,
     SheetReader,
     SheetSpec,
-    UnreadableWorkbook,
     Vocabulary,
-    WorkbookReader,
 )
 from zhengqian.core.imports import (
     BATCH_SIZE,
+    MAX_ROWS_PER_SHEET,
+    MAX_UPLOAD_BYTES,
+    PROGRESS_EVERY,
+    SYNC_MAX_HOUSEHOLDS,
     CellFault,
     DataChanged,
-    ImportOutcome,
     Progress,
     bulk_insert,
     bulk_update,
     chunks,
     clean_code,
-    describe,
     parse_date,
     parse_integer,
     parse_text,
-    sha256_of,
 )
 from zhengqian.projects.models import Project
 from zhengqian.survey.models import Ancillary, Building, Household, HouseholdKind
@@ -84,12 +80,6 @@ from zhengqian.valuation.models import (
 )
 from zhengqian.valuation.models_import import ValuationImport
 
-MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
-# Files up to this many households are checked and imported within the request; larger ones by
-# the background worker, with a progress bar.
-SYNC_MAX_HOUSEHOLDS: Final = 500
-MAX_ROWS_PER_SHEET: Final = 200_000
-PROGRESS_EVERY: Final = 2_000
 # One audit event per this many households written (see _write).
 AUDIT_BATCH: Final = 500
 _MAX_ID: Final = 2**63 - 1
@@ -191,18 +181,13 @@ class Draft:
 
 
 @dataclass
-class Report:
+class Report(jobs.ImportReport):
     """What a check found: the faults, and what becomes of each household of the file."""
 
-    problems: list[Problem]
     drafts: dict[str, Draft]
-    # Households skipped, with the first fault that skips each (sheet, row, column: message).
-    skipped: dict[str, str] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     # Households of the workbook none of whose figures is filled in.
     blank: int = 0
-    rows_read: int = 0
-    fatal: bool = False
 
     @property
     def listed(self) -> list[Draft]:
@@ -222,31 +207,12 @@ class Report:
             "ancillaries": sum(len(d.ancillaries) for d in chosen),
         }
 
-    @property
-    def digest(self) -> str:
-        """Names the set of households an import would write: the confirmation must match it."""
-        kept = sorted(d.code for d in self.kept)
-        return hashlib.sha256("\n".join(kept).encode()).hexdigest()
-
-    def summary(self) -> dict[str, Any]:
+    def more_summary(self) -> dict[str, Any]:
         return {
-            "fatal": self.fatal,
-            "rows": self.rows_read,
-            "in_file": self.counts(self.listed),
-            "valid": self.counts(self.kept),
-            "kept_codes": [d.code for d in self.kept],
-            "skipped": [[code, why] for code, why in self.skipped.items()],
             "unchanged": len(self.unchanged),
             "blank": self.blank,
             "other_outcomes": [[code, _("unchanged"), ""] for code in self.unchanged],
-            "digest": self.digest,
         }
-
-
-class _TooManyRows(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 # --- The check -------------------------------------------------------------------------------
@@ -300,7 +266,7 @@ def _parser(column: Column) -> Callable[[Any], Any]:
     return lambda value: parse_text(column, value)
 
 
-class Validator:
+class Validator(jobs.WorkbookCheck):
     """Checks a workbook for one project and valuer. Lookups are loaded once, up front."""
 
     def __init__(
@@ -311,9 +277,9 @@ class Validator:
         firm: AppraisalFirm,
         on_progress: Progress | None = None,
     ) -> None:
+        super().__init__(on_progress=on_progress)
         self.project = project
         self.firm = firm
-        self.on_progress = on_progress
         self.decision_date = services.decision_date(project.pk)
         # None: every work group; otherwise only households in these groups may be imported.
         self.allowed_groups = work_group_ids_with(
@@ -378,48 +344,28 @@ class Validator:
             for spec in excel.SHEETS
         }
         self._lines: dict[int, tuple[list[Any], list[Any], list[Any]]] | None = None
-        self.problems: list[Problem] = []
         self.faulty: set[str] = set()
-        self.rows_read = 0
-        self.total_rows = 0
 
     # --- reporting ---
 
     def fault(self, spec: SheetSpec, row: int | None, column: str, message: str, code: str) -> None:
-        self.problems.append(Problem(spec.title, row, column, message, code))
+        super().fault(spec, row, column, message, code)
         if code:
             self.faulty.add(code)
-
-    def _tick(self) -> None:
-        self.rows_read += 1
-        if self.on_progress is not None and self.rows_read % PROGRESS_EVERY == 0:
-            self.on_progress(self.rows_read, max(self.total_rows, self.rows_read))
 
     # --- the whole workbook ---
 
     def run(self, fileobj: IO[bytes]) -> Report:
-        try:
-            reader = WorkbookReader(fileobj)
-        except UnreadableWorkbook as exc:
-            return self._fatal(Problem("", None, "", str(exc)))
         drafts: dict[str, Draft] = {}
-        with reader:
-            sheets, structure = reader.open_sheets(excel.SHEETS)
-            if structure:
-                self.problems = structure
-                return Report(self.problems, {}, fatal=True)
-            if self.on_progress is not None:
-                # Counting the rows costs a tenth of reading them: only for the progress bar.
-                self.total_rows = sum(s.estimated_rows() or 0 for s in sheets.values())
-            try:
-                for spec in excel.SHEETS:
-                    self._read(sheets[spec.key], drafts)
-            except _TooManyRows as exc:
-                return self._fatal(exc.problem)
-            except UnreadableWorkbook as exc:
-                return self._fatal(Problem("", None, "", str(exc)))
-        if self.on_progress is not None:
-            self.on_progress(self.rows_read, self.rows_read)
+
+        def read(sheets: dict[str, SheetReader]) -> None:
+            for spec in excel.SHEETS:
+                self._read(sheets[spec.key], drafts)
+
+        fatal = self.read_workbook(fileobj, excel.SHEETS, read)
+        if fatal:
+            self.problems = fatal
+            return Report(self.problems, {}, rows_read=self.rows_read, fatal=True)
         blank = 0
         for draft in drafts.values():
             self._check_household(draft)
@@ -433,37 +379,17 @@ class Validator:
         self.problems.sort(
             key=lambda p: (order.get(p.sheet, -1), p.row if p.row is not None else 1 << 30)
         )
-        first: dict[str, Problem] = {}
-        for p in self.problems:
-            first.setdefault(p.household, p)
-        skipped = {code: describe(first[code]) for code in drafts if code in first}
         return Report(
             self.problems,
             drafts,
-            skipped,
+            jobs.skipped_households(self.problems, drafts),
             unchanged=unchanged,
             blank=blank,
             rows_read=self.rows_read,
         )
 
-    def _fatal(self, problem: Problem) -> Report:
-        self.problems = [problem]
-        return Report(self.problems, {}, rows_read=self.rows_read, fatal=True)
-
     def _rows(self, sheet: SheetReader) -> Iterator[tuple[int, dict[str, Any]]]:
-        for count, (number, raw) in enumerate(sheet.rows(), start=1):
-            if count > MAX_ROWS_PER_SHEET:
-                raise _TooManyRows(
-                    Problem(
-                        sheet.spec.title,
-                        number,
-                        "",
-                        _("The sheet has more than %(max)d rows; split the file.")
-                        % {"max": MAX_ROWS_PER_SHEET},
-                    )
-                )
-            self._tick()
-            yield number, raw
+        return self.rows(sheet, limit=MAX_ROWS_PER_SHEET, progress_every=PROGRESS_EVERY)
 
     def _read(self, sheet: SheetReader, drafts: dict[str, Draft]) -> None:
         spec = sheet.spec
@@ -891,57 +817,9 @@ def _stored_lines(project: Project) -> dict[int, tuple[list[Any], list[Any], lis
     return lines
 
 
-# --- Services --------------------------------------------------------------------------------
-
-
-def validate_upload(
-    *,
-    actor: Any,
-    project: Project,
-    upload: IO[bytes],
-    on_progress: Progress | None = None,
-) -> Report:
-    """Check a workbook for an import into the project; writes nothing."""
-    firm = require_project_valuer(actor, project)
-    return Validator(actor=actor, project=project, firm=firm, on_progress=on_progress).run(upload)
-
-
-def valuation_import(
-    *,
-    actor: Any,
-    project: Project,
-    upload: IO[bytes],
-    file_name: str,
-    sha256: str = "",
-    expected_digest: str | None = None,
-    on_progress: Progress | None = None,
-    job: ValuationImport | None = None,
-) -> ImportOutcome:
-    """Check the workbook again and write its valid households in one transaction.
-
-    With ``expected_digest`` (the digest of the check the user saw), nothing is written when
-    the households that would be written are no longer the same ones. The check itself runs
-    before the transaction: SQLite takes its write lock when a transaction begins, and reading
-    a large file must not hold every other writer off for its whole length.
-    """
-    firm = require_project_valuer(actor, project)
-    if not sha256:
-        sha256 = sha256_of(upload)
-    report = Validator(actor=actor, project=project, firm=firm, on_progress=on_progress).run(upload)
-    if expected_digest is not None and report.digest != expected_digest:
-        return ImportOutcome(report=report, matched=False, written={})
-    kept = report.kept
-    if not kept:
-        return ImportOutcome(report=report, matched=True, written={})
-    written = _write(
-        actor=actor,
-        project=project,
-        firm=firm,
-        kept=kept,
-        details={"file_name": file_name, "sha256": sha256},
-        job=job,
-    )
-    return ImportOutcome(report=report, matched=True, written=written)
+# --- The write -------------------------------------------------------------------------------
+# The import itself (FLOW, below) checks the file (validate_upload) and, confirmed, checks it
+# again and writes the households it kept (valuation_import) with _write.
 
 
 _HEADER_FIELDS: Final = (
@@ -984,7 +862,8 @@ def _write(
     *,
     actor: Any,
     project: Project,
-    firm: AppraisalFirm,
+    grant: AppraisalFirm,  # the firm chosen for the project (require_project_valuer)
+    report: Report,
     kept: list[Draft],
     details: dict[str, Any],
     job: ValuationImport | None,
@@ -1017,7 +896,7 @@ def _write(
         assert plan is not None and household is not None
         valuation = Valuation(
             household_id=household.pk,
-            firm_id=stored.firm_id if stored else firm.pk,
+            firm_id=stored.firm_id if stored else grant.pk,
             prepared_by_id=actor.pk,
             **plan.header,
         )
@@ -1115,66 +994,27 @@ def _record(
         )
 
 
-# --- The stored import: upload, check, confirmation -----------------------------------------
+# --- The stored import: upload, check, confirmation (zhengqian.core.imports.ImportFlow) -------
 
 
-def import_upload(*, actor: Any, project: Project, upload: UploadedFile) -> ValuationImport:
-    """Store an uploaded workbook for checking. Nothing of the valuations is written."""
-    require_project_valuer(actor, project)
-    job = ValuationImport(project=project, created_by=actor)
-    return jobs.store_upload(job, upload, max_bytes=MAX_UPLOAD_BYTES)
-
-
-def runs_in_background(job: ValuationImport) -> bool:
-    """Large files are checked by the worker; small ones within the request."""
-    with job.file.open("rb") as fh:
-        estimate = excel.estimate_households(fh)
-    return estimate is None or estimate > SYNC_MAX_HOUSEHOLDS
-
-
-def run_validation(job: ValuationImport) -> ValuationImport:
-    """Check the stored file and keep the report on the import (sync or in the worker)."""
-
-    def check(fh: IO[bytes], on_progress: Progress) -> Report:
-        return validate_upload(
-            actor=job.created_by, project=job.project, upload=fh, on_progress=on_progress
-        )
-
-    return jobs.run_validation(job, check)
-
-
-def confirm_import(*, actor: Any, job: ValuationImport) -> bool:
-    """Claim a checked import for writing; False when it is not waiting for confirmation
-    (already confirmed by a second click, or still being checked)."""
-    require_project_valuer(actor, job.project)
-    return jobs.claim(job)
-
-
-def run_import(job: ValuationImport, *, expected_digest: str) -> ValuationImport:
-    """Write a confirmed import (sync or in the worker); the import must have been claimed."""
-
-    def write(fh: IO[bytes], on_progress: Progress) -> ImportOutcome:
-        return valuation_import(
-            actor=job.created_by,
-            project=job.project,
-            upload=fh,
-            file_name=job.original_name,
-            sha256=job.sha256,
-            expected_digest=expected_digest,
-            on_progress=on_progress,
-            job=job,
-        )
-
-    return jobs.run_import(job, write)
-
-
-mark_failed = jobs.mark_failed
-problems_of = jobs.problems_of
-
-
-def imports_for_user(user: Any, project: Project) -> QuerySet[ValuationImport]:
-    """A valuer's own imports of the project."""
-    return ValuationImport.objects.filter(project=project, created_by_id=user.pk)
+FLOW: Final = jobs.ImportFlow(
+    model=ValuationImport,
+    authorise=require_project_valuer,
+    validator=lambda actor, project, firm, on_progress: Validator(
+        actor=actor, project=project, firm=firm, on_progress=on_progress
+    ),
+    write_kept=_write,
+    estimate_households=excel.estimate_households,
+    # Looked up when used, so that a test can lower them.
+    max_upload_bytes=lambda: MAX_UPLOAD_BYTES,
+    sync_max_households=lambda: SYNC_MAX_HOUSEHOLDS,
+)
+validate_upload = FLOW.check
+valuation_import = FLOW.write
+import_upload = FLOW.upload
+run_validation = FLOW.run_validation
+confirm_import = FLOW.confirm
+run_import = FLOW.run_import
 
 
 # --- Export: the workbook the valuers fill in ------------------------------------------------

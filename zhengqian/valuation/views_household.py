@@ -8,8 +8,10 @@ rather than the form's errors; the service checks again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -37,7 +39,7 @@ from zhengqian.valuation.forms_household import (
     ReportIssueForm,
     ValuationEntry,
 )
-from zhengqian.valuation.models import Objection, ObjectionKind, Valuation
+from zhengqian.valuation.models import ObjectionKind, Valuation
 from zhengqian.valuation.selectors import HouseholdValuation
 
 TEMPLATE = "valuation/household/page.html"
@@ -65,6 +67,32 @@ def _valuation(household: Household) -> Valuation:
 
 def _require_review(request: HttpRequest, household: Household) -> None:
     require_household(request.user, household, Module.VALUATION, Action.REVIEW)
+
+
+def _saved(form: forms.Form, save: Callable[[dict[str, Any]], object]) -> bool:
+    """Whether the form is valid and ``save`` (a service) took its values; the service's
+    refusal goes onto the form."""
+    if not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return False
+    return True
+
+
+def _done(
+    request: HttpRequest, household: Household, message: str, anchor: str = ""
+) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(_url(household, anchor))
+
+
+def _refused(request: HttpRequest, household: Household, **refusal: Any) -> HttpResponse:
+    """The page again (400), with the refused form or the service's reasons in its place."""
+    page = selectors.household_page(request.user, household)
+    return _render(request, page, status=400, **refusal)
 
 
 def _entry(page: HouseholdValuation, data: Any = None) -> ValuationEntry:
@@ -202,8 +230,7 @@ def household_save(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             entry.attach(exc)
         else:
-            messages.success(request, _("The valuation was saved."))
-            return redirect(_url(household, "entry"))
+            return _done(request, household, _("The valuation was saved."), "entry")
     return _render(request, page, status=400, entry=entry)
 
 
@@ -216,10 +243,8 @@ def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.valuation_confirm(actor=request.user, valuation=valuation)
     except ValidationError as exc:
-        page = selectors.household_page(request.user, household)
-        return _render(request, page, status=400, confirm_error=" ".join(exc.messages))
-    messages.success(request, _("The valuation was confirmed."))
-    return redirect(_url(household))
+        return _refused(request, household, confirm_error=" ".join(exc.messages))
+    return _done(request, household, _("The valuation was confirmed."))
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -232,21 +257,18 @@ def report_issue(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_valuer(request.user, household)
     valuation = _valuation(household)
     form = ReportIssueForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.report_issue(
-                actor=request.user,
-                valuation=valuation,
-                issued_on=form.cleaned_data["issued_on"],
-                upload=form.cleaned_data.get("report_file"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The report was issued."))
-            return redirect(_url(household, "report"))
-    page = selectors.household_page(request.user, household)
-    return _render(request, page, status=400, report_form=form)
+    issued = _saved(
+        form,
+        lambda data: services.report_issue(
+            actor=request.user,
+            valuation=valuation,
+            issued_on=data["issued_on"],
+            upload=data.get("report_file"),
+        ),
+    )
+    if issued:
+        return _done(request, household, _("The report was issued."), "report")
+    return _refused(request, household, report_form=form)
 
 
 @login_required
@@ -290,20 +312,17 @@ def report_delivered(request: HttpRequest, pk: int) -> HttpResponse:
     _require_review(request, household)
     valuation = _valuation(household)
     form = _delivered_form("report", request.POST)
-    if form.is_valid():
-        try:
-            services.report_delivered(
-                actor=request.user,
-                valuation=valuation,
-                delivered_on=form.cleaned_data["delivered_on"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The day the household received its report was recorded."))
-            return redirect(_url(household, "report"))
-    page = selectors.household_page(request.user, household)
-    return _render(request, page, status=400, delivered_form=form)
+    if _saved(
+        form,
+        lambda data: services.report_delivered(actor=request.user, valuation=valuation, **data),
+    ):
+        return _done(
+            request,
+            household,
+            _("The day the household received its report was recorded."),
+            "report",
+        )
+    return _refused(request, household, delivered_form=form)
 
 
 # --- objections ----------------------------------------------------------------------------
@@ -317,129 +336,132 @@ def objection_apply(request: HttpRequest, pk: int) -> HttpResponse:
     valuation = _valuation(household)
     # Every kind is accepted here: the service says why a kind is not open yet.
     form = ObjectionApplyForm(request.POST, request.FILES, kinds=list(ObjectionKind))
-    if form.is_valid():
-        try:
-            services.objection_apply(
-                actor=request.user,
-                valuation=valuation,
-                kind=form.cleaned_data["kind"],
-                applied_on=form.cleaned_data["applied_on"],
-                grounds=form.cleaned_data["grounds"],
-                application=form.cleaned_data.get("application"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The objection was recorded."))
-            return redirect(_url(household, "objections"))
-    page = selectors.household_page(request.user, household)
-    return _render(request, page, status=400, apply_form=form)
+    if _saved(
+        form, lambda data: services.objection_apply(actor=request.user, valuation=valuation, **data)
+    ):
+        return _done(request, household, _("The objection was recorded."), "objections")
+    return _refused(request, household, apply_form=form)
 
 
-def _objection_refused(
-    request: HttpRequest, household: Household, objection: Objection, **forms: Any
+def _objection_step(
+    request: HttpRequest,
+    pk: int,
+    objection_pk: int,
+    service: Callable[..., object],
+    *,
+    by_valuer: bool,
+    done: str,
+    anchor: str = "",
+    form: Callable[[str], forms.Form] | None = None,
+    form_name: str = "answer",
+    values: Callable[[dict[str, Any]], dict[str, Any]] = dict,
 ) -> HttpResponse:
-    page = selectors.household_page(request.user, household)
-    return _render(request, page, status=400, objection_forms={objection.pk: forms})
+    """One step of an objection: ``service(actor=, objection=, **values(the form's data))``,
+    by the valuer of the chosen firm or by the office (refused with 403 before the form is
+    read). Done: back to the page at ``anchor`` (the objection itself by default). Refused by
+    the form or the service: the page again, the objection showing the bound ``form`` (built
+    with the objection's prefix) or the service's reasons."""
+    household = _household(request, pk)
+    if by_valuer:
+        services.require_valuer(request.user, household)
+    else:
+        _require_review(request, household)
+    objection = selectors.get_objection(household, objection_pk)
+    refused: dict[str, Any] = {}
+    if form is None:
+        try:
+            service(actor=request.user, objection=objection)
+        except ValidationError as exc:
+            refused["error"] = " ".join(exc.messages)
+    else:
+        bound = form(f"o{objection.pk}")
+        if not _saved(
+            bound, lambda data: service(actor=request.user, objection=objection, **values(data))
+        ):
+            refused[form_name] = bound
+    if refused:
+        return _refused(request, household, objection_forms={objection.pk: refused})
+    return _done(request, household, done, anchor or f"objection-{objection.pk}")
+
+
+def _answer(data: dict[str, Any]) -> dict[str, Any]:
+    """An answer form's values as the services name them."""
+    values = dict(data)
+    values["document"] = values.pop("answer_document")
+    return values
 
 
 @login_required
 @require_POST
 def objection_reopen(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    services.require_valuer(request.user, household)
-    objection = selectors.get_objection(household, objection_pk)
-    try:
-        services.objection_reopen(actor=request.user, objection=objection)
-    except ValidationError as exc:
-        return _objection_refused(request, household, objection, error=" ".join(exc.messages))
-    messages.success(request, _("The figures are open for revision."))
-    return redirect(_url(household, "entry"))
+    return _objection_step(
+        request,
+        pk,
+        objection_pk,
+        services.objection_reopen,
+        by_valuer=True,
+        done=_("The figures are open for revision."),
+        anchor="entry",
+    )
 
 
 @login_required
 @require_POST
 def objection_review_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    services.require_valuer(request.user, household)
-    objection = selectors.get_objection(household, objection_pk)
-    form = AnswerForm(request.POST, request.FILES, prefix=f"o{objection.pk}")
-    if form.is_valid():
-        try:
-            services.review_answer(
-                actor=request.user,
-                objection=objection,
-                answered_on=form.cleaned_data["answered_on"],
-                answer=form.cleaned_data["answer"],
-                document=form.cleaned_data.get("answer_document"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The answer was recorded."))
-            return redirect(_url(household, f"objection-{objection.pk}"))
-    return _objection_refused(request, household, objection, answer=form)
+    return _objection_step(
+        request,
+        pk,
+        objection_pk,
+        services.review_answer,
+        by_valuer=True,
+        form=lambda prefix: AnswerForm(request.POST, request.FILES, prefix=prefix),
+        values=_answer,
+        done=_("The answer was recorded."),
+    )
 
 
 @login_required
 @require_POST
 def objection_appraisal_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    _require_review(request, household)
-    objection = selectors.get_objection(household, objection_pk)
-    form = AppraisalAnswerForm(request.POST, request.FILES, prefix=f"o{objection.pk}")
-    if form.is_valid():
-        try:
-            services.appraisal_answer(
-                actor=request.user,
-                objection=objection,
-                answered_on=form.cleaned_data["answered_on"],
-                answer=form.cleaned_data["answer"],
-                outcome=form.cleaned_data["outcome"],
-                document=form.cleaned_data.get("answer_document"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The answer was recorded."))
-            return redirect(_url(household, f"objection-{objection.pk}"))
-    return _objection_refused(request, household, objection, answer=form)
+    return _objection_step(
+        request,
+        pk,
+        objection_pk,
+        services.appraisal_answer,
+        by_valuer=False,
+        form=lambda prefix: AppraisalAnswerForm(request.POST, request.FILES, prefix=prefix),
+        values=_answer,
+        done=_("The answer was recorded."),
+    )
 
 
 @login_required
 @require_POST
 def objection_revision_done(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    services.require_valuer(request.user, household)
-    objection = selectors.get_objection(household, objection_pk)
-    try:
-        services.appraisal_revision_done(actor=request.user, objection=objection)
-    except ValidationError as exc:
-        return _objection_refused(request, household, objection, error=" ".join(exc.messages))
-    messages.success(request, _("The revision is closed: issue the revised report."))
-    return redirect(_url(household, "report"))
+    return _objection_step(
+        request,
+        pk,
+        objection_pk,
+        services.appraisal_revision_done,
+        by_valuer=True,
+        done=_("The revision is closed: issue the revised report."),
+        anchor="report",
+    )
 
 
 @login_required
 @require_POST
 def objection_delivered(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    _require_review(request, household)
-    objection = selectors.get_objection(household, objection_pk)
-    form = _delivered_form(f"o{objection.pk}", request.POST)
-    if form.is_valid():
-        try:
-            services.objection_delivered(
-                actor=request.user,
-                objection=objection,
-                delivered_on=form.cleaned_data["delivered_on"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("The day the household received the answer was recorded."))
-            return redirect(_url(household, f"objection-{objection.pk}"))
-    return _objection_refused(request, household, objection, delivered=form)
+    return _objection_step(
+        request,
+        pk,
+        objection_pk,
+        services.objection_delivered,
+        by_valuer=False,
+        form=lambda prefix: _delivered_form(prefix, request.POST),
+        form_name="delivered",
+        done=_("The day the household received the answer was recorded."),
+    )
 
 
 _DOCUMENTS = {"application": "application", "answer": "answer_document"}

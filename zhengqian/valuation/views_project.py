@@ -9,6 +9,7 @@ household is reached through the scoped survey selector.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -475,81 +476,82 @@ def _may_choose(request: HttpRequest, project_id: int) -> Project:
     return project
 
 
-def _done(request: HttpRequest, project: Project, message: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect(f"{reverse('valuation:project', args=[project.pk])}#firm")
+def _choice(
+    request: HttpRequest,
+    project: Project,
+    name: str,
+    form: StyledForm,
+    choose: Callable[[dict[str, Any]], str | tuple[str, int]],
+) -> HttpResponse:
+    """A step of choosing the project's firm: ``choose`` calls the service with the form's
+    values and returns what to tell the user (a success, or the message and its level); then
+    back to the firm's section of the page. Refused by the form or the service: the page
+    again, the form ``name`` showing why."""
+    if form.is_valid():
+        try:
+            told = choose(form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            message, level = told if isinstance(told, tuple) else (told, messages.SUCCESS)
+            messages.add_message(request, level, message)
+            return redirect(f"{reverse('valuation:project', args=[project.pk])}#firm")
+    return _page(request, project, status=400, **{name: form})
 
 
 @login_required
 @require_POST
 def negotiate(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _may_choose(request, project_id)
+
+    def choose(data: dict[str, Any]) -> str:
+        services.selection_negotiate(
+            actor=request.user,
+            project=project,
+            firm=data["firm"],
+            decided_on=data["decided_on"],
+            record_text=data["record_text"],
+            document=data.get("document"),
+            reports_due_on=data.get("reports_due_on"),
+        )
+        return _("%(firm)s is the appraisal firm of this project.") % {"firm": data["firm"].name}
+
     form = NegotiationForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.selection_negotiate(
-                actor=request.user,
-                project=project,
-                firm=data["firm"],
-                decided_on=data["decided_on"],
-                record_text=data["record_text"],
-                document=data.get("document"),
-                reports_due_on=data.get("reports_due_on"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(
-                request,
-                project,
-                _("%(firm)s is the appraisal firm of this project.") % {"firm": data["firm"].name},
-            )
-    return _page(request, project, status=400, negotiation=form)
+    return _choice(request, project, "negotiation", form, choose)
 
 
 @login_required
 @require_POST
 def vote_open(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _may_choose(request, project_id)
-    form = VoteOpenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.selection_vote_open(
-                actor=request.user,
-                project=project,
-                firms=list(form.cleaned_data["firms"]),
-                reports_due_on=form.cleaned_data.get("reports_due_on"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(request, project, _("The vote is open: record the households' votes."))
-    return _page(request, project, status=400, vote=form)
+
+    def choose(data: dict[str, Any]) -> str:
+        services.selection_vote_open(
+            actor=request.user,
+            project=project,
+            firms=list(data["firms"]),
+            reports_due_on=data.get("reports_due_on"),
+        )
+        return _("The vote is open: record the households' votes.")
+
+    return _choice(request, project, "vote", VoteOpenForm(request.POST), choose)
 
 
 @login_required
 @require_POST
 def draw_prepare(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _may_choose(request, project_id)
-    form = DrawPrepareForm(request.POST)
-    if form.is_valid():
-        try:
-            services.selection_draw_prepare(
-                actor=request.user,
-                project=project,
-                firms=form.cleaned_data["firms"],
-                reports_due_on=form.cleaned_data.get("reports_due_on"),
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(
-                request,
-                project,
-                _("The draw is prepared: publish the candidates and the hash before it is run."),
-            )
-    return _page(request, project, status=400, draw=form)
+
+    def choose(data: dict[str, Any]) -> str:
+        services.selection_draw_prepare(
+            actor=request.user,
+            project=project,
+            firms=data["firms"],
+            reports_due_on=data.get("reports_due_on"),
+        )
+        return _("The draw is prepared: publish the candidates and the hash before it is run.")
+
+    return _choice(request, project, "draw", DrawPrepareForm(request.POST), choose)
 
 
 @login_required
@@ -559,20 +561,14 @@ def vote_record(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
     selection = _selection(project, pk)
     candidates = [c.firm for c in selection.candidates.select_related("firm")]
     form = BallotForm(request.POST, candidates=candidates)
-    if form.is_valid():
-        try:
-            n = services.selection_vote_record(
-                actor=request.user, selection=selection, ballots=form.ballots()
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(
-                request,
-                project,
-                ngettext("%(n)d vote recorded.", "%(n)d votes recorded.", n) % {"n": n},
-            )
-    return _page(request, project, status=400, ballot=form)
+
+    def choose(data: dict[str, Any]) -> str:
+        n = services.selection_vote_record(
+            actor=request.user, selection=selection, ballots=form.ballots()
+        )
+        return ngettext("%(n)d vote recorded.", "%(n)d votes recorded.", n) % {"n": n}
+
+    return _choice(request, project, "ballot", form, choose)
 
 
 @login_required
@@ -580,20 +576,16 @@ def vote_record(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
 def vote_close(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
     project = _may_choose(request, project_id)
     selection = _selection(project, pk)
-    form = VoteCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            selection = services.selection_vote_close(
-                actor=request.user, selection=selection, decided_on=form.cleaned_data["decided_on"]
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            if selection.status == SelectionStatus.DECIDED:
-                return _done(request, project, selection.outcome)
-            messages.warning(request, selection.outcome)
-            return redirect(f"{reverse('valuation:project', args=[project.pk])}#firm")
-    return _page(request, project, status=400, close=form)
+
+    def choose(data: dict[str, Any]) -> tuple[str, int]:
+        closed = services.selection_vote_close(
+            actor=request.user, selection=selection, decided_on=data["decided_on"]
+        )
+        # Without a firm chosen (too few votes, no majority), the outcome is a warning.
+        decided = closed.status == SelectionStatus.DECIDED
+        return closed.outcome, messages.SUCCESS if decided else messages.WARNING
+
+    return _choice(request, project, "close", VoteCloseForm(request.POST), choose)
 
 
 @login_required
@@ -601,17 +593,11 @@ def vote_close(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
 def draw_run(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
     project = _may_choose(request, project_id)
     selection = _selection(project, pk)
-    form = DrawRunForm(request.POST)
-    if form.is_valid():
-        try:
-            selection = services.selection_draw_run(
-                actor=request.user, selection=selection, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(request, project, selection.outcome)
-    return _page(request, project, status=400, run=form)
+
+    def choose(data: dict[str, Any]) -> str:
+        return services.selection_draw_run(actor=request.user, selection=selection, **data).outcome
+
+    return _choice(request, project, "run", DrawRunForm(request.POST), choose)
 
 
 @login_required
@@ -619,17 +605,12 @@ def draw_run(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
 def selection_cancel(request: HttpRequest, project_id: int, pk: int) -> HttpResponse:
     project = _may_choose(request, project_id)
     selection = _selection(project, pk)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.selection_cancel(
-                actor=request.user, selection=selection, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _done(request, project, _("The selection was cancelled."))
-    return _page(request, project, status=400, cancel=form)
+
+    def choose(data: dict[str, Any]) -> str:
+        services.selection_cancel(actor=request.user, selection=selection, reason=data["reason"])
+        return _("The selection was cancelled.")
+
+    return _choice(request, project, "cancel", CancelForm(request.POST), choose)
 
 
 @login_required

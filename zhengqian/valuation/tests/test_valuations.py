@@ -59,9 +59,7 @@ class TestEntry:
         with pytest.raises(ValidationError) as exc:
             _save(chosen.valuer, chosen.household, [_line(big, "12000.00", "1152000.50")])
         (message,) = exc.value.message_dict["buildings-0-value"]
-        assert (
-            message == "96.00 m² × 12,000.00 = 1,152,000.00，而不是 1,152,000.50（相差 +0.50）。"
-        )
+        assert message == "96.00 m² × 12,000.00 = 1,152,000.00，而不是 1,152,000.50（相差 +0.50）。"
         assert not Valuation.objects.exists()  # nothing half-written
 
     @pytest.mark.parametrize(
