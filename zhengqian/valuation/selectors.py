@@ -19,7 +19,13 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqian.accounts.permissions import AccessDenied, OutOfScope, grants_iter, has_perm
+from zhengqian.accounts.permissions import (
+    AccessDenied,
+    OutOfScope,
+    grants_iter,
+    has_perm,
+    is_external,
+)
 from zhengqian.accounts.roles import Action, Module, RoleCode
 from zhengqian.core.calendar import office_calendar
 from zhengqian.core.masking import mask_name
@@ -61,12 +67,6 @@ _SOURCE_MODELS: dict[str, type[Any]] = {
 # --- scope -------------------------------------------------------------------------------
 
 
-def _is_external(user: Any) -> bool:
-    """Staff of an appraisal firm: every role they hold is the valuer role."""
-    roles = {g.role for g in grants_iter(user)}
-    return bool(roles) and roles <= {RoleCode.VALUER.value}
-
-
 def assigned_project_ids(user: Any) -> set[int]:
     """The projects where the user holds the valuer role (their firm was chosen there)."""
     return {
@@ -84,7 +84,7 @@ def households_for_user(
     user: Any, project: Project, *, action: Action | str = Action.VIEW
 ) -> QuerySet[Household]:
     """The project's households the user may reach in the valuation module."""
-    if _is_external(user) and project.pk not in assigned_project_ids(user):
+    if is_external(user) and project.pk not in assigned_project_ids(user):
         return Household.objects.none()
     return survey_selectors.households_for_user(
         user, project, module=Module.VALUATION, action=action
@@ -96,7 +96,7 @@ def get_household_for_user(user: Any, pk: Any, *, action: Action | str = Action.
     household = survey_selectors.get_household_for_user(
         user, pk, module=Module.VALUATION, action=action
     )
-    if _is_external(user) and household.project_id not in assigned_project_ids(user):
+    if is_external(user) and household.project_id not in assigned_project_ids(user):
         raise OutOfScope("survey.household", pk)
     return household
 
@@ -521,7 +521,7 @@ def household_section(user: Any, household: Household) -> dict[str, Any]:
     without valuation/view of the household gets {"visible": False} and nothing is shown.
     """
     if not _may(user, household, Module.VALUATION, Action.VIEW) or (
-        _is_external(user) and household.project_id not in assigned_project_ids(user)
+        is_external(user) and household.project_id not in assigned_project_ids(user)
     ):
         return {"visible": False, "household": household}
     stale = StaleMark.objects.filter(
