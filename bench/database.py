@@ -128,24 +128,24 @@ class Databases:
     ) -> tuple[str, float, float]:
         """Run a child process on the seed database: its output, its wall time (ms) and its
         own peak memory (MiB). Raises, with its output, when it fails."""
+        peak_file = self.var_dir / "peak.txt"
+        launcher = [sys.executable, str(self.root / "bench" / "peak.py"), str(peak_file)]
         started = time.perf_counter_ns()
-        process = subprocess.Popen(
-            command,
+        # The launcher reports the command's own peak memory (see bench/peak.py).
+        process = subprocess.run(
+            [*launcher, *command],
             cwd=self.root,
             env={**env, "DATABASE_URL": self.seed_url},
             stdout=subprocess.PIPE,
             text=True,
+            check=False,
         )
-        output = process.stdout.read() if process.stdout else ""
-        # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) would give the
-        # largest of all children, the migration included.
-        _pid, status, usage = os.wait4(process.pid, 0)
         wall_ms = (time.perf_counter_ns() - started) / 1e6
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise RuntimeError(f"{what} failed ({code}):\n{output}")
+        output = process.stdout or ""
+        if process.returncode != 0:
+            raise RuntimeError(f"{what} failed ({process.returncode}):\n{output}")
         # ru_maxrss is in KiB on Linux.
-        return output, wall_ms, usage.ru_maxrss / 1024
+        return output, wall_ms, int(peak_file.read_text(encoding="ascii")) / 1024
 
     def drop_all(self) -> None:
         """Remove what was created here (the SQLite files stay for inspection)."""
