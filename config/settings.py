@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "zhengqian.survey",
     "zhengqian.ownership",
     "zhengqian.valuation",
+    "zhengqian.compensation",
 ]
 
 MIDDLEWARE = [

@@ -114,6 +114,16 @@ EVENT_LABELS: dict[str, Promise] = {
     "valuation.performance.export": _("Appraisal firm performance exported"),
     "valuation.import": _("Valuations imported from Excel"),
     "valuation.export": _("Valuations exported to Excel"),
+    # Compensation policy and calculation (补偿方案、核算审核)
+    "policy.draft": _("Compensation policy version drafted"),
+    "policy.update": _("Compensation policy changed"),
+    "policy.item_save": _("Compensation policy item saved"),
+    "policy.item_delete": _("Compensation policy item removed"),
+    "policy.publish": _("Compensation policy published"),
+    "calculation.create": _("Compensation calculated"),
+    "calculation.submit": _("Calculation submitted for review"),
+    "calculation.approve": _("Calculation step approved"),
+    "calculation.return": _("Calculation returned to its preparer"),
 }
 
 

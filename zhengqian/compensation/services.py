@@ -1,0 +1,692 @@
+"""Writes of the compensation module: policy versions, calculations and their review chain.
+
+Who may do what (DESIGN.md §5, §6):
+- the policy: the project manager (projects/change) drafts, edits and publishes it; a published
+  version is frozen, a new version applies only to calculations made after it;
+- calculations: accountants (compensation/create) prepare them;
+- review: a policy reviewer checks the policy's application, then an accountant other than the
+  preparer checks the figures, then — above the policy's threshold or with an exception — a
+  leader approves (compensation/approve). The preparer never reviews their own calculation and
+  nobody approves twice in one chain; every step is a row of the transition log and an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengqian.accounts.permissions import AccessDenied, grants_iter, require
+from zhengqian.accounts.roles import Action, Module, RoleCode
+from zhengqian.audit.services import record, snapshot
+from zhengqian.compensation import engine
+from zhengqian.compensation.models import (
+    Calculation,
+    CalculationLine,
+    CalculationStatus,
+    CalculationTransition,
+    CollectiveDecision,
+    EntitlementBasis,
+    Policy,
+    PolicyItem,
+    PolicyStatus,
+)
+from zhengqian.core.models import StaleMark
+from zhengqian.core.updates import apply_changes, lock
+from zhengqian.ownership.models import BuildingConfirmation, PersonConfirmation
+from zhengqian.projects.models import Milestone, Project
+from zhengqian.survey.models import Building, Household
+from zhengqian.survey.permissions import require_household
+from zhengqian.valuation.models import BuildingValuation, Valuation, ValuationStatus
+
+STALE_TARGET = "compensation.calculation"
+POLICY_FIELDS = (
+    "title",
+    "notes",
+    "entitlement_basis",
+    "area_per_person",
+    "entitled_price",
+    "above_price",
+    "below_price",
+    "voucher_premium",
+    "voucher_validity_months",
+    "leader_threshold",
+)
+ITEM_FIELDS = ("code", "name", "category", "rule", "modes", "kinds", "minimum", "maximum")
+# Unlicensed area counts where the confirmation recognised it (dictionary "unlicensed_treatment").
+RECOGNISED = "recognised"
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+# --- policy ----------------------------------------------------------------------------------
+
+
+def _require_policy_editor(actor: Any, project: Project | int) -> None:
+    require(actor, Module.PROJECTS, Action.CHANGE, project=project)
+
+
+def _require_draft(policy: Policy) -> None:
+    if policy.frozen:
+        raise ValidationError(
+            _("Version %(v)d of the policy is published and cannot change: draft a new version.")
+            % {"v": policy.version},
+            code="frozen",
+        )
+
+
+@transaction.atomic
+def policy_draft(*, actor: Any, project: Project, title: str = "") -> Policy:
+    """A new draft version: a copy of the latest published one (settings and items), if any."""
+    _require_policy_editor(actor, project)
+    lock(project)
+    if Policy.objects.filter(project=project, status=PolicyStatus.DRAFT).exists():
+        raise ValidationError(_("A draft of this policy exists already."), code="draft_exists")
+    latest = current_policy(project)
+    version = (Policy.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
+    policy = Policy(project=project, version=version, created_by=actor)
+    if latest is not None:
+        for field in POLICY_FIELDS:
+            setattr(policy, field, getattr(latest, field))
+    policy.title = title.strip() or (latest.title if latest else _("Compensation policy"))
+    policy.full_clean(exclude=["project", "created_by"])
+    policy.save()
+    if latest is not None:
+        PolicyItem.objects.bulk_create(
+            PolicyItem(
+                policy=policy, position=i.position, **{f: getattr(i, f) for f in ITEM_FIELDS}
+            )
+            for i in latest.items.all()
+        )
+    record(
+        actor=actor,
+        event_type="policy.draft",
+        target=policy,
+        project=project,
+        details={"version": version, "copied_from": latest.version if latest else None},
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, actor: Any, policy: Policy, **fields: Any) -> Policy:
+    _require_policy_editor(actor, policy.project_id)
+    policy = lock(policy)
+    _require_draft(policy)
+    changes = apply_changes(policy, fields, allowed=POLICY_FIELDS)
+    if changes:
+        record(
+            actor=actor,
+            event_type="policy.update",
+            target=policy,
+            project=policy.project_id,
+            changes=changes,
+        )
+    return policy
+
+
+def _engine_item(item: PolicyItem) -> engine.Item:
+    return engine.Item(
+        code=item.code,
+        name=item.name,
+        category=item.category,
+        rule=item.rule,
+        modes=tuple(item.modes or ()),
+        kinds=tuple(item.kinds or ()),
+        minimum=item.minimum,
+        maximum=item.maximum,
+    )
+
+
+def engine_items(policy: Policy) -> list[engine.Item]:
+    return [_engine_item(i) for i in policy.items.order_by("position")]
+
+
+def _check_items(items: list[engine.Item], field: str = "items") -> None:
+    try:
+        engine.check_policy(items)
+    except engine.PolicyError as exc:
+        raise _invalid(
+            field,
+            _("Item %(item)s: %(problem)s") % {"item": exc.item, "problem": exc.message},
+            "policy",
+        ) from None
+
+
+@transaction.atomic
+def policy_item_save(
+    *, actor: Any, policy: Policy, item: PolicyItem | None = None, **fields: Any
+) -> PolicyItem:
+    """Add an item to a draft policy or change one; the rule is checked with the others."""
+    _require_policy_editor(actor, policy.project_id)
+    policy = lock(policy)
+    _require_draft(policy)
+    if item is None:
+        position = (policy.items.aggregate(p=Max("position"))["p"] or 0) + 1
+        item = PolicyItem(policy=policy, position=position)
+        old: dict[str, Any] = {}
+    else:
+        item = lock(item)
+        old = snapshot(item, ITEM_FIELDS)
+    for field, value in fields.items():
+        if field not in ITEM_FIELDS:
+            raise TypeError(f"Not a policy item field: {field}")
+        setattr(item, field, value)
+    item.full_clean(exclude=["policy"])
+    others = [_engine_item(i) for i in policy.items.exclude(pk=item.pk).order_by("position")]
+    try:
+        engine.check_policy([*others, _engine_item(item)])
+    except engine.PolicyError as exc:
+        field = "code" if exc.item == item.code and "twice" in exc.message else "rule"
+        raise _invalid(
+            field,
+            _("Item %(item)s: %(problem)s") % {"item": exc.item, "problem": exc.message},
+            "policy",
+        ) from None
+    item.save()
+    new = snapshot(item, ITEM_FIELDS)
+    record(
+        actor=actor,
+        event_type="policy.item_save",
+        target=policy,
+        project=policy.project_id,
+        changes={k: [old.get(k), v] for k, v in new.items() if old.get(k) != v},
+        details={"item": item.code},
+    )
+    return item
+
+
+@transaction.atomic
+def policy_item_delete(*, actor: Any, item: PolicyItem) -> None:
+    policy = item.policy
+    _require_policy_editor(actor, policy.project_id)
+    policy = lock(policy)
+    _require_draft(policy)
+    rest = [_engine_item(i) for i in policy.items.exclude(pk=item.pk).order_by("position")]
+    _check_items(rest)
+    record(
+        actor=actor,
+        event_type="policy.item_delete",
+        target=policy,
+        project=policy.project_id,
+        changes={"item": [item.code, None]},
+    )
+    item.delete()
+
+
+@transaction.atomic
+def policy_publish(*, actor: Any, policy: Policy) -> Policy:
+    """Publish the draft: checked as a whole (every rule complete, no reference to a missing
+    item, no cycle), then frozen. The view asks for the password again first."""
+    _require_policy_editor(actor, policy.project_id)
+    policy = lock(policy)
+    _require_draft(policy)
+    items = engine_items(policy)
+    if not items:
+        raise ValidationError(_("A policy needs at least one item."), code="empty")
+    _check_items(items)
+    policy.status = PolicyStatus.PUBLISHED
+    policy.published_by = actor
+    policy.published_at = timezone.now()
+    policy.save(update_fields=["status", "published_by", "published_at"])
+    record(
+        actor=actor,
+        event_type="policy.publish",
+        target=policy,
+        project=policy.project_id,
+        changes={"status": [PolicyStatus.DRAFT.value, PolicyStatus.PUBLISHED.value]},
+        details={"version": policy.version, "items": [i.code for i in items]},
+    )
+    return policy
+
+
+def current_policy(project: Project | int) -> Policy | None:
+    """The latest published version: the one new calculations use."""
+    project_id = project if isinstance(project, int) else project.pk
+    return (
+        Policy.objects.filter(project_id=project_id, status=PolicyStatus.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
+
+
+# --- the inputs of one household -------------------------------------------------------------
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def gather_inputs(
+    household: Household,
+    *,
+    mode: str,
+    signing_on: dt.date | None = None,
+    vacating_on: dt.date | None = None,
+) -> dict[str, Any]:
+    """Everything a calculation rests on, as plain JSON with its sources: the survey's
+    buildings, the confirmation's areas and eligible persons, the valuation's figures, the
+    project's milestones and the household's dates."""
+    buildings = list(Building.objects.filter(household=household).order_by("number"))
+    confirmations = {
+        c.building_id: c for c in BuildingConfirmation.objects.filter(building__in=buildings)
+    }
+    valuation = Valuation.objects.filter(household=household).first()
+    prices = (
+        dict(
+            BuildingValuation.objects.filter(valuation=valuation).values_list(
+                "building_id", "unit_price"
+            )
+        )
+        if valuation is not None
+        else {}
+    )
+    rows = []
+    for b in buildings:
+        c = confirmations.get(b.pk)
+        recognised = c is not None and (
+            not c.unlicensed_area or c.unlicensed_treatment == RECOGNISED
+        )
+        rows.append(
+            {
+                "id": b.pk,
+                "number": b.number,
+                "use": b.use,
+                "measured_area": str(b.measured_area),
+                "licensed_area": str(c.licensed_area) if c else "0.00",
+                "unlicensed_area": str(c.unlicensed_area) if c and recognised else "0.00",
+                "unit_price": str(prices[b.pk]) if b.pk in prices else None,
+            }
+        )
+    eligible = PersonConfirmation.objects.filter(person__household=household, eligible=True).count()
+    usable = valuation is not None and valuation.status in (
+        ValuationStatus.CONFIRMED,
+        ValuationStatus.ISSUED,
+    )
+    milestones = {
+        code: day.isoformat()
+        for code, day in Milestone.objects.filter(
+            project_id=household.project_id, actual_date__isnull=False
+        ).values_list("code", "actual_date")
+        if day is not None
+    }
+    return {
+        "kind": household.kind,
+        "mode": mode,
+        "buildings": rows,
+        "eligible_persons": eligible,
+        "valuation": (
+            {
+                "id": valuation.pk,
+                "version": valuation.version,
+                "buildings": str(valuation.buildings_total),
+                "decoration": str(valuation.decoration_total),
+                "ancillaries": str(valuation.ancillaries_total),
+                "business_loss": str(valuation.business_loss),
+            }
+            if valuation is not None and usable
+            else None
+        ),
+        "milestones": milestones,
+        "events": {
+            k: v.isoformat()
+            for k, v in (("signing", signing_on), ("vacating", vacating_on))
+            if v is not None
+        },
+    }
+
+
+def household_in(inputs: Mapping[str, Any]) -> engine.HouseholdIn:
+    """The engine's view of stored inputs (so that a calculation can be redone from them)."""
+    valuation = inputs.get("valuation")
+    return engine.HouseholdIn(
+        kind=inputs["kind"],
+        mode=inputs["mode"],
+        buildings=[
+            engine.BuildingIn(
+                number=b["number"],
+                use=b["use"],
+                measured_area=_d(b["measured_area"]),
+                licensed_area=_d(b["licensed_area"]),
+                unlicensed_area=_d(b["unlicensed_area"]),
+                unit_price=_d(b["unit_price"]) if b.get("unit_price") is not None else None,
+            )
+            for b in inputs["buildings"]
+        ],
+        eligible_persons=int(inputs["eligible_persons"]),
+        valuation=({k: _d(valuation[k]) for k in engine.VALUATION_LINES} if valuation else None),
+        milestones={k: dt.date.fromisoformat(v) for k, v in inputs["milestones"].items()},
+        events={k: dt.date.fromisoformat(v) for k, v in inputs["events"].items()},
+    )
+
+
+def evaluate(policy: Policy, inputs: Mapping[str, Any]) -> engine.Result:
+    """The policy's lines for these inputs; a missing input is a ValidationError naming it."""
+    try:
+        return engine.evaluate(engine_items(policy), household_in(inputs))
+    except engine.MissingInput as exc:
+        raise ValidationError(
+            _("Item %(item)s needs %(input)s, which this household does not have yet.")
+            % {"item": exc.item, "input": exc.name},
+            code="missing_input",
+        ) from None
+    except engine.PolicyError as exc:
+        raise ValidationError(
+            _("Item %(item)s: %(problem)s") % {"item": exc.item, "problem": exc.message},
+            code="policy",
+        ) from None
+
+
+def entitled_area(policy: Policy, inputs: Mapping[str, Any]) -> Decimal:
+    if policy.entitlement_basis == EntitlementBasis.PER_PERSON:
+        return policy.area_per_person * int(inputs["eligible_persons"])
+    areas = [
+        _d(b["licensed_area"])
+        + (_d(b["unlicensed_area"]) if policy.entitlement_basis == EntitlementBasis.LEGAL else 0)
+        for b in inputs["buildings"]
+    ]
+    return sum(areas, Decimal("0.00"))
+
+
+# --- calculations ----------------------------------------------------------------------------
+
+
+def is_stale(calculation: Calculation) -> bool:
+    return StaleMark.objects.filter(
+        target_type=STALE_TARGET, target_id=calculation.pk, resolved_at__isnull=True
+    ).exists()
+
+
+@transaction.atomic
+def calculate(
+    *,
+    actor: Any,
+    household: Household,
+    mode: str,
+    signing_on: dt.date | None = None,
+    vacating_on: dt.date | None = None,
+    exchange_area: Decimal | None = None,
+    exceptions: Mapping[str, tuple[Decimal, CollectiveDecision]] | None = None,
+) -> Calculation:
+    """Calculate the household's compensation under the current policy: a new version of its
+    calculation. Earlier versions not approved are superseded (kept, for the history)."""
+    require_household(actor, household, Module.COMPENSATION, Action.CREATE)
+    lock(household)
+    if mode not in engine.Mode.ALL:
+        raise _invalid("mode", _("Choose a resettlement mode."), "mode")
+    policy = current_policy(household.project_id)
+    if policy is None:
+        raise ValidationError(
+            _("The project has no published compensation policy yet."), code="no_policy"
+        )
+    valuation = Valuation.objects.filter(household=household).first()
+    if (
+        valuation is not None
+        and StaleMark.objects.filter(
+            target_type="valuation.valuation", target_id=valuation.pk, resolved_at__isnull=True
+        ).exists()
+    ):
+        raise ValidationError(
+            _("The valuation of this household is waiting for the valuer's re-confirmation."),
+            code="valuation_stale",
+        )
+    inputs = gather_inputs(household, mode=mode, signing_on=signing_on, vacating_on=vacating_on)
+    result = evaluate(policy, inputs)
+    exceptions = dict(exceptions or {})
+    unknown = set(exceptions) - {line.item for line in result.lines}
+    if unknown:
+        raise _invalid(
+            "exceptions",
+            _("Item %(item)s is not a line of this calculation.") % {"item": sorted(unknown)[0]},
+            "unknown_item",
+        )
+    lines = []
+    for position, line in enumerate(result.lines, start=1):
+        amount, decision = line.amount, None
+        if line.item in exceptions:
+            amount, decision = exceptions[line.item]
+            amount = engine.fen(_d(amount))
+            if decision is None or decision.project_id != household.project_id:
+                raise _invalid(
+                    "exceptions",
+                    _("A line that departs from the policy needs a collective decision."),
+                    "no_decision",
+                )
+        lines.append((position, line, amount, decision))
+    total = sum((amount for _p, _l, amount, _d2 in lines), Decimal("0.00"))
+    totals: dict[str, str] = {}
+    for _p, line, amount, _dec in lines:
+        totals[line.category] = str(_d(totals.get(line.category, "0")) + amount)
+    exchange_balance = voucher_value = None
+    if mode == engine.Mode.EXCHANGE:
+        if exchange_area is None:
+            raise _invalid("exchange_area", _("Enter the area of the new flats."), "required")
+        balance, _inputs = engine.Exchange(
+            old_value=total,
+            entitled_area=entitled_area(policy, inputs),
+            new_area=exchange_area,
+            entitled_price=policy.entitled_price,
+            above_price=policy.above_price,
+            below_price=policy.below_price,
+        ).settle()
+        exchange_balance = balance
+    elif mode == engine.Mode.VOUCHER:
+        voucher_value = engine.voucher_face_value(total, policy.voucher_premium)
+    number = (
+        Calculation.objects.filter(household=household).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    superseded = list(
+        Calculation.objects.filter(household=household)
+        .exclude(status__in=[CalculationStatus.APPROVED, CalculationStatus.SUPERSEDED])
+        .values_list("pk", flat=True)
+    )
+    for pk in superseded:
+        _transition(
+            actor,
+            Calculation.objects.select_for_update().get(pk=pk),
+            CalculationStatus.SUPERSEDED,
+            _("Superseded by version %(n)d.") % {"n": number},
+        )
+    calculation = Calculation.objects.create(
+        household=household,
+        number=number,
+        policy=policy,
+        mode=mode,
+        inputs=inputs,
+        total=total,
+        totals=totals,
+        exchange_area=exchange_area if mode == engine.Mode.EXCHANGE else None,
+        exchange_balance=exchange_balance,
+        voucher_value=voucher_value,
+        needs_leader=bool(exceptions)
+        or (policy.leader_threshold > 0 and total > policy.leader_threshold),
+        prepared_by=actor,
+    )
+    CalculationLine.objects.bulk_create(
+        CalculationLine(
+            calculation=calculation,
+            position=position,
+            item=line.item,
+            name=line.name,
+            category=line.category,
+            rule=line.rule[:300],
+            inputs=[[i.name, i.value, i.source] for i in line.inputs],
+            policy_amount=line.amount,
+            amount=amount,
+            limited=line.limited,
+            exception=decision,
+        )
+        for position, line, amount, decision in lines
+    )
+    record(
+        actor=actor,
+        event_type="calculation.create",
+        target=calculation,
+        project=household.project_id,
+        changes={"total": [None, str(total)]},
+        details={
+            "household": household.pk,
+            "number": number,
+            "policy_version": policy.version,
+            "mode": mode,
+            "exceptions": sorted(exceptions),
+            "superseded": superseded,
+        },
+    )
+    return calculation
+
+
+def recalculated_lines(calculation: Calculation) -> list[tuple[str, Decimal]]:
+    """The policy's lines for the calculation's own stored inputs: equal to the stored ones
+    (the reproducibility check)."""
+    result = evaluate(calculation.policy, calculation.inputs)
+    return [(line.item, line.amount) for line in result.lines]
+
+
+# --- review ----------------------------------------------------------------------------------
+
+_NEXT = {
+    CalculationStatus.POLICY_REVIEW: CalculationStatus.ACCOUNTING_REVIEW,
+    CalculationStatus.ACCOUNTING_REVIEW: CalculationStatus.APPROVED,
+    CalculationStatus.LEADER_REVIEW: CalculationStatus.APPROVED,
+}
+# The role that decides at each step (the right alone is shared: accountants may also review).
+_REVIEWER_ROLE = {
+    CalculationStatus.POLICY_REVIEW: RoleCode.POLICY_REVIEWER,
+    CalculationStatus.ACCOUNTING_REVIEW: RoleCode.ACCOUNTANT,
+    CalculationStatus.LEADER_REVIEW: RoleCode.LEADER,
+}
+
+
+def _transition(
+    actor: Any, calculation: Calculation, to: CalculationStatus, reason: str = ""
+) -> None:
+    CalculationTransition.objects.create(
+        calculation=calculation,
+        from_status=calculation.status,
+        to_status=to,
+        actor=actor,
+        reason=reason[:500],
+    )
+    calculation.status = to
+    calculation.save(update_fields=["status", "updated_at"])
+
+
+def _holds_role(actor: Any, role: RoleCode, project_id: int) -> bool:
+    return any(
+        g.role == role and (g.project_id is None or g.project_id == project_id)
+        for g in grants_iter(actor)
+    )
+
+
+def _require_not_stale(calculation: Calculation) -> None:
+    if is_stale(calculation):
+        raise ValidationError(
+            _("Data this calculation used has changed: recalculate it first."), code="stale"
+        )
+
+
+@transaction.atomic
+def submit(*, actor: Any, calculation: Calculation) -> Calculation:
+    """The preparer submits for review."""
+    household = calculation.household
+    require_household(actor, household, Module.COMPENSATION, Action.CHANGE)
+    calculation = lock(calculation)
+    if calculation.prepared_by_id != actor.pk:
+        raise AccessDenied(
+            _("Only the accountant who prepared the calculation submits it."),
+            module=Module.COMPENSATION.value,
+            action=Action.CHANGE.value,
+            project_id=household.project_id,
+        )
+    if not CalculationStatus(calculation.status).editable:
+        raise ValidationError(_("This calculation is not being prepared."), code="not_editable")
+    _require_not_stale(calculation)
+    old = calculation.status
+    _transition(actor, calculation, CalculationStatus.POLICY_REVIEW)
+    record(
+        actor=actor,
+        event_type="calculation.submit",
+        target=calculation,
+        project=household.project_id,
+        changes={"status": [old, calculation.status]},
+    )
+    return calculation
+
+
+@transaction.atomic
+def review(*, actor: Any, calculation: Calculation, approve: bool, reason: str = "") -> Calculation:
+    """Approve the current step (the policy review, the accounting review, the leader's) or
+    return the calculation to its preparer with a reason."""
+    household = calculation.household
+    calculation = lock(calculation)
+    step = CalculationStatus(calculation.status)
+    if not step.in_review:
+        raise ValidationError(
+            _("This calculation is not waiting for review."), code="not_in_review"
+        )
+    action = Action.APPROVE if step == CalculationStatus.LEADER_REVIEW else Action.REVIEW
+    require_household(actor, household, Module.COMPENSATION, action)
+    if not _holds_role(actor, _REVIEWER_ROLE[step], household.project_id):
+        raise AccessDenied(
+            _("This step is decided by the %(role)s.") % {"role": _REVIEWER_ROLE[step].label},
+            module=Module.COMPENSATION.value,
+            action=action.value,
+            project_id=household.project_id,
+        )
+    if actor.pk == calculation.prepared_by_id:
+        raise AccessDenied(
+            _("Whoever prepared a calculation cannot review or approve it."),
+            module=Module.COMPENSATION.value,
+            action=action.value,
+            project_id=household.project_id,
+        )
+    chain_start = (
+        calculation.transitions.filter(to_status=CalculationStatus.POLICY_REVIEW)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if (
+        approve
+        and calculation.transitions.filter(
+            actor=actor, created_at__gte=chain_start, from_status__in=list(_NEXT)
+        )
+        .exclude(to_status=CalculationStatus.RETURNED)
+        .exists()
+    ):
+        raise AccessDenied(
+            _("You have already approved a step of this calculation."),
+            module=Module.COMPENSATION.value,
+            action=action.value,
+            project_id=household.project_id,
+        )
+    old = calculation.status
+    if approve:
+        _require_not_stale(calculation)
+        to = _NEXT[step]
+        if step == CalculationStatus.ACCOUNTING_REVIEW and calculation.needs_leader:
+            to = CalculationStatus.LEADER_REVIEW
+        _transition(actor, calculation, to, reason)
+    else:
+        if not reason.strip():
+            raise _invalid("reason", _("Give the reason for returning it."), "required")
+        _transition(actor, calculation, CalculationStatus.RETURNED, reason.strip())
+    record(
+        actor=actor,
+        event_type="calculation.approve" if approve else "calculation.return",
+        target=calculation,
+        project=household.project_id,
+        changes={"status": [old, calculation.status]},
+        details={"reason": reason.strip()} if reason.strip() else {},
+    )
+    return calculation
