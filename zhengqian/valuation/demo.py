@@ -313,7 +313,7 @@ def _value_project(
     for v in confirmed[:MAX_REPORTS]:
         v.publication = publication
         v.status = ValuationStatus.ISSUED
-        v.issued_on = issued_on
+        v.issued_on = v.first_issued_on = issued_on
         v.issued_by = valuer
         v.report_version = 1
         v.delivered_on = issued_on + dt.timedelta(days=2)

@@ -1036,6 +1036,8 @@ def report_issue(
         raise _invalid("issued_on", _("The date cannot be in the future."), "future")
     old = snapshot(valuation, ("status", "issued_on", "report_sha256", "report_version"))
     valuation.issued_on = issued_on
+    if valuation.first_issued_on is None:
+        valuation.first_issued_on = issued_on
     content, generated = _report_fields(valuation, upload)
     valuation.report_file.save("report.pdf", content, save=False)
     valuation.report_sha256 = _sha256(valuation.report_file)

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -109,7 +110,9 @@ def firm_performance(project_ids: Iterable[int]) -> list[FirmPerformance]:
             "firm_id",
             "firm__name",
             "status",
-            "issued_on",
+            # By its first issue; a revised report issued again after an objection does not
+            # make the original one late.
+            first_issue=Coalesce("first_issued_on", "issued_on"),
         )
         .annotate(n=Count("id"))
         .order_by()
@@ -128,17 +131,18 @@ def firm_performance(project_ids: Iterable[int]) -> list[FirmPerformance]:
         n = group["n"]
         if group["status"] in _VALUED:
             row.valued += n
-        if group["status"] != ValuationStatus.ISSUED or group["issued_on"] is None:
+        issued_on = group["first_issue"]
+        if group["status"] != ValuationStatus.ISSUED or issued_on is None:
             continue
         row.issued += n
         due = row.reports_due_on
         if due is None or row.on_time is None or row.late is None:
             continue
-        if group["issued_on"] <= due:
+        if issued_on <= due:
             row.on_time += n
         else:
             row.late += n
-            row.days_late += (group["issued_on"] - due).days * n
+            row.days_late += (issued_on - due).days * n
 
     review, appraisal = ObjectionKind.REVIEW, ObjectionKind.APPRAISAL
     answered_late = Q(answered_on__gt=F("answer_deadline"))

@@ -157,3 +157,23 @@ def test_experts_finding_the_value_wrong_reopen_it_for_the_firm_to_revise(issued
     # The revised report is issued again, and shows the new version.
     v = services.report_issue(actor=issued.valuer, valuation=v, issued_on=dt.date(2026, 6, 12))
     assert v.report_version == 2
+
+
+def test_a_report_issued_again_after_an_objection_keeps_its_first_issue_date_for_the_firm(
+    issued,
+):  # type: ignore[no-untyped-def]
+    from zhengqian.valuation.stats import firm_performance
+
+    objection = apply(issued, RECEIVED + dt.timedelta(days=1))
+    services.objection_reopen(actor=issued.valuer, objection=objection)
+    enter(issued.valuer, issued.household, price="12500.00")
+    services.review_answer(
+        actor=issued.valuer, objection=objection, answered_on=dt.date(2026, 6, 1), answer="调整"
+    )
+    v = issued.valuation
+    v.refresh_from_db()
+    v = services.report_issue(actor=issued.valuer, valuation=v, issued_on=dt.date(2026, 6, 12))
+    assert (v.first_issued_on, v.issued_on) == (dt.date(2026, 5, 22), dt.date(2026, 6, 12))
+    (row,) = firm_performance([issued.project.pk])
+    # Due on 30 April, first issued on 22 May: 22 days late, not 43.
+    assert (row.issued, row.late, row.days_late) == (1, 1, 22)
