@@ -22,6 +22,18 @@ def _tasks_run_immediately(settings):  # type: ignore[no-untyped-def]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _office_language():  # type: ignore[no-untyped-def]
+    """Every test starts in the office's language: a request in another language (the language
+    cookie) activates it for the thread, and would otherwise leak into the tests after it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _uses_transactional_db(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):

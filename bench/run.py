@@ -84,7 +84,14 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from bench import cases, household_list, survey_import, valuation_entry, valuation_import
+    from bench import (
+        cases,
+        compensation,
+        household_list,
+        survey_import,
+        valuation_entry,
+        valuation_import,
+    )
 
     progress(f"migrating the benchmark database ({databases.main_url})")
     call_command("migrate", verbosity=0, interactive=False)
@@ -128,6 +135,11 @@ def main(argv: list[str]) -> int:
         )
         connections.close_all()
         results += valuation_entry.valuation_entry(n=10 if quick else 50, warmup=2 if quick else 5)
+        results += compensation.compensation(
+            households=1000 if quick else 10_000,
+            n=10 if quick else 50,
+            warmup=2 if quick else 5,
+        )
     finally:
         connections.close_all()
         databases.drop_all()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("survey/", include("zhengqian.survey.urls")),
     path("ownership/", include("zhengqian.ownership.urls")),
     path("valuation/", include("zhengqian.valuation.urls")),
+    path("compensation/", include("zhengqian.compensation.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 

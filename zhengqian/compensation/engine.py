@@ -26,10 +26,25 @@ Rule kinds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _gettext
+
+
+@functools.lru_cache(maxsize=4096)
+def _translated(language: str | None, message: str) -> str:
+    return _gettext(message)
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: a batch evaluates the same texts many times."""
+    return _translated(get_language(), message)
+
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -324,6 +339,24 @@ def _area_of(building: BuildingIn, which: str) -> Decimal:
     return building.measured_area
 
 
+def _area_labels() -> dict[str, str]:  # translated when it is read
+    return {
+        "licensed": _("licensed area"),
+        "unlicensed": _("recognised unlicensed area"),
+        "legal": _("legal area"),
+        "measured": _("measured area"),
+    }
+
+
+def _valuation_labels() -> dict[str, str]:
+    return {
+        "buildings": _("buildings"),
+        "decoration": _("decoration"),
+        "ancillaries": _("ancillaries"),
+        "business_loss": _("business stoppage loss"),
+    }
+
+
 _AREA_SOURCE = {
     "licensed": "confirmation",
     "unlicensed": "confirmation",
@@ -341,9 +374,13 @@ def _fmt(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def evaluate(items: Sequence[Item], household: HouseholdIn) -> Result:
-    """Evaluate a (checked) policy for one household."""
-    ordered = check_policy(items)
+def evaluate(
+    items: Sequence[Item], household: HouseholdIn, *, ordered: Sequence[Item] | None = None
+) -> Result:
+    """Evaluate a policy for one household. ``ordered`` is what check_policy returned for these
+    items, when many households are evaluated with the same policy (checked once)."""
+    if ordered is None:
+        ordered = check_policy(items)
     amounts: dict[str, Decimal] = {}
     lines: dict[str, Line] = {}
     for item in ordered:
@@ -380,16 +417,20 @@ def _raw(
         return _area_rate(item, household)
     if kind == "per_household":
         amount = Decimal(str(rule["amount"]))
-        return amount, f"{_fmt(amount)} per household", [Input("amount", _fmt(amount), "policy")]
+        return (
+            amount,
+            _("%(amount)s per household") % {"amount": _fmt(amount)},
+            [Input(_("amount"), _fmt(amount), "policy")],
+        )
     if kind == "per_person":
         amount = Decimal(str(rule["amount"]))
         n = household.eligible_persons
         return (
             amount * n,
-            f"{n} × {_fmt(amount)} per eligible person",
+            _("%(n)d × %(amount)s per eligible person") % {"n": n, "amount": _fmt(amount)},
             [
-                Input("eligible persons", str(n), "confirmation"),
-                Input("amount per person", _fmt(amount), "policy"),
+                Input(_("eligible persons"), str(n), "confirmation"),
+                Input(_("amount per person"), _fmt(amount), "policy"),
             ],
         )
     if kind == "monthly":
@@ -401,7 +442,7 @@ def _raw(
             base * percent / 100,
             f"{percent}% × ({' + '.join(rule['of'])})",
             [Input(c, _fmt(amounts[c]), "calculation") for c in rule["of"]]
-            + [Input("percentage", f"{percent}%", "policy")],
+            + [Input(_("percentage"), f"{percent}%", "policy")],
         )
     if kind == "tiers":
         return _tiers(item, household, amounts)
@@ -409,7 +450,12 @@ def _raw(
     if household.valuation is None or line not in household.valuation:
         raise MissingInput(item.code, f"valuation.{line}")
     value = household.valuation[line]
-    return value, f"valuation: {line}", [Input(line, _fmt(value), "valuation")]
+    label = _valuation_labels()[line]
+    return (
+        value,
+        _("valuation: %(line)s") % {"line": label},
+        [Input(label, _fmt(value), "valuation")],
+    )
 
 
 def _area_rate(item: Item, household: HouseholdIn) -> tuple[Decimal, str, list[Input]]:
@@ -428,17 +474,28 @@ def _area_rate(item: Item, household: HouseholdIn) -> tuple[Decimal, str, list[I
             rate, rate_source = Decimal(str(rule["rate"])), "policy"
         total += area * rate * coefficient
         inputs.append(
-            Input(f"building {b.number} {which} area", f"{area:.2f}", _AREA_SOURCE[which])
+            Input(
+                _("building %(number)s %(area)s")
+                % {"number": b.number, "area": _area_labels()[which]},
+                f"{area:.2f}",
+                _AREA_SOURCE[which],
+            )
         )
-        inputs.append(Input(f"building {b.number} rate", _fmt(rate), rate_source))
+        inputs.append(
+            Input(
+                _("building %(number)s unit price") % {"number": b.number}, _fmt(rate), rate_source
+            )
+        )
     if coefficient != 1:
-        inputs.append(Input("coefficient", str(coefficient), "policy"))
+        inputs.append(Input(_("coefficient"), str(coefficient), "policy"))
     rate_text = (
-        "valuation unit price"
+        _("valuation unit price")
         if rule.get("valuation_price")
         else f"{_fmt(Decimal(str(rule['rate'])))}/m²"
     )
-    text = f"Σ {which} area × {rate_text}" + (f" × {coefficient}" if coefficient != 1 else "")
+    text = f"Σ {_area_labels()[which]} × {rate_text}" + (
+        f" × {coefficient}" if coefficient != 1 else ""
+    )
     return total, text, inputs
 
 
@@ -452,17 +509,26 @@ def _monthly(item: Item, household: HouseholdIn) -> tuple[Decimal, str, list[Inp
         which = rule.get("area", "legal")
         area = sum((_area_of(b, which) for b in _buildings(rule, household)), ZERO)
         monthly = area * rate
-        inputs.append(Input(f"{which} area", f"{area:.2f}", _AREA_SOURCE[which]))
-        text = f"max({which} area × {_fmt(rate)}/m², {_fmt(minimum)}) × {months} months"
+        inputs.append(Input(_area_labels()[which], f"{area:.2f}", _AREA_SOURCE[which]))
+        text = _("max(%(area)s × %(rate)s/m², %(minimum)s) × %(months)s months") % {
+            "area": _area_labels()[which],
+            "rate": _fmt(rate),
+            "minimum": _fmt(minimum),
+            "months": months,
+        }
     else:
         monthly = rate
-        text = f"max({_fmt(rate)}, {_fmt(minimum)}) × {months} months"
+        text = _("max(%(rate)s, %(minimum)s) × %(months)s months") % {
+            "rate": _fmt(rate),
+            "minimum": _fmt(minimum),
+            "months": months,
+        }
     inputs += [
-        Input("monthly rate", _fmt(rate), "policy"),
-        Input("months", str(months), "policy"),
+        Input(_("monthly rate"), _fmt(rate), "policy"),
+        Input(_("months"), str(months), "policy"),
     ]
     if minimum:
-        inputs.append(Input("monthly minimum", _fmt(minimum), "policy"))
+        inputs.append(Input(_("monthly minimum"), _fmt(minimum), "policy"))
     return max(monthly, minimum) * months, text, inputs
 
 
@@ -480,24 +546,35 @@ def _tiers(
     inputs = [
         Input(rule["from"], start.isoformat(), "project"),
         Input(rule["to"], end.isoformat(), rule["to"]),
-        Input("days", str(days), "calculation"),
+        Input(_("days"), str(days), "calculation"),
     ]
     for tier in rule["tiers"]:
         limit = tier.get("up_to_days")
         if limit is None or days <= int(limit):
-            within = f"≤ {limit} days" if limit is not None else "later"
+            within = _("≤ %(n)s days") % {"n": limit} if limit is not None else _("later")
             if "percent" in tier:
                 base = sum((amounts[c] for c in tier["of"]), ZERO)
                 percent = Decimal(str(tier["percent"]))
                 inputs += [Input(c, _fmt(amounts[c]), "calculation") for c in tier["of"]]
                 return (
                     base * percent / 100,
-                    f"{days} days ({within}): {percent}% × ({' + '.join(tier['of'])})",
+                    _("%(days)s days (%(within)s): %(percent)s%% × (%(items)s)")
+                    % {
+                        "days": days,
+                        "within": within,
+                        "percent": percent,
+                        "items": " + ".join(tier["of"]),
+                    },
                     inputs,
                 )
             amount = Decimal(str(tier["amount"]))
-            return amount, f"{days} days ({within}): {_fmt(amount)}", inputs
-    return ZERO, f"{days} days: no tier", inputs
+            text = _("%(days)s days (%(within)s): %(amount)s") % {
+                "days": days,
+                "within": within,
+                "amount": _fmt(amount),
+            }
+            return amount, text, inputs
+    return ZERO, _("%(days)s days: no tier") % {"days": days}, inputs
 
 
 # --- resettlement modes ----------------------------------------------------------------------
@@ -527,12 +604,12 @@ class Exchange:
         price = within * self.entitled_price + above * self.above_price - below * self.below_price
         balance = fen(price) - fen(self.old_value)
         inputs = [
-            Input("old home value", _fmt(self.old_value), "calculation"),
-            Input("entitled area", f"{self.entitled_area:.2f}", "calculation"),
-            Input("new area", f"{self.new_area:.2f}", "resettlement"),
-            Input("area within entitlement", f"{within:.2f}", "calculation"),
-            Input("area above entitlement", f"{above:.2f}", "calculation"),
-            Input("entitlement not used", f"{below:.2f}", "calculation"),
+            Input(_("old home value"), _fmt(self.old_value), "calculation"),
+            Input(_("entitled area"), f"{self.entitled_area:.2f}", "calculation"),
+            Input(_("new area"), f"{self.new_area:.2f}", "resettlement"),
+            Input(_("area within entitlement"), f"{within:.2f}", "calculation"),
+            Input(_("area above entitlement"), f"{above:.2f}", "calculation"),
+            Input(_("entitlement not used"), f"{below:.2f}", "calculation"),
         ]
         return balance, inputs
 

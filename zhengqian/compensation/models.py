@@ -348,3 +348,49 @@ class CalculationTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Calculating")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CalculationBatch(models.Model):
+    """A batch calculation of a project's households (or a filtered set), run in the background
+    with its progress; each household's result is an ordinary calculation."""
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        related_name="calculation_batches",
+        verbose_name=_("project"),
+    )
+    # The resettlement mode for all, or "latest": each household's mode of its last calculation.
+    mode = models.CharField(_("resettlement mode"), max_length=16)
+    household_ids = models.JSONField(_("households"))
+    # The expected dates of signing and vacating, for the items counted in days to them.
+    signing_on = models.DateField(_("expected signing date"), null=True, blank=True)
+    vacating_on = models.DateField(_("expected vacating date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("households to calculate"), default=0)
+    done = models.PositiveIntegerField(_("households calculated"), default=0)
+    # {household code: reason} for the households left out (no valuation, stale, …).
+    skipped = models.JSONField(_("left out"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch calculation")
+        verbose_name_plural = _("batch calculations")
+        ordering = ["project", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.done}/{self.total}"

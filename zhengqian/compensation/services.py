@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
+from django.db.models import Count, Max
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhengqian.accounts.permissions import AccessDenied, grants_iter, require
@@ -266,6 +267,108 @@ def _d(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+class InputSource:
+    """The survey, confirmation, valuation and project data of a set of households, read with a
+    constant number of queries however many households there are (the batch calculation), and
+    turned into each household's inputs: plain JSON with the source of every figure."""
+
+    def __init__(self, households: list[Household]) -> None:
+        ids = [h.pk for h in households]
+        self.buildings: dict[int, list[Building]] = {}
+        for b in Building.objects.filter(household_id__in=ids).order_by("household_id", "number"):
+            self.buildings.setdefault(b.household_id, []).append(b)
+        self.confirmations = {
+            c.building_id: c
+            for c in BuildingConfirmation.objects.filter(building__household_id__in=ids)
+        }
+        self.valuations = {
+            v.household_id: v for v in Valuation.objects.filter(household_id__in=ids)
+        }
+        self.prices = dict(
+            BuildingValuation.objects.filter(valuation__household_id__in=ids).values_list(
+                "building_id", "unit_price"
+            )
+        )
+        self.eligible = dict(
+            PersonConfirmation.objects.filter(person__household_id__in=ids, eligible=True)
+            .values("person__household_id")
+            .annotate(n=Count("id"))
+            .values_list("person__household_id", "n")
+        )
+        self.stale_valuations = set(
+            StaleMark.objects.filter(
+                target_type="valuation.valuation",
+                target_id__in=[v.pk for v in self.valuations.values()],
+                resolved_at__isnull=True,
+            ).values_list("target_id", flat=True)
+        )
+        self.milestones: dict[int, dict[str, str]] = {}
+        for project_id, code, day in Milestone.objects.filter(
+            project_id__in={h.project_id for h in households}, actual_date__isnull=False
+        ).values_list("project_id", "code", "actual_date"):
+            if day is not None:
+                self.milestones.setdefault(project_id, {})[code] = day.isoformat()
+
+    def valuation_stale(self, household: Household) -> bool:
+        valuation = self.valuations.get(household.pk)
+        return valuation is not None and valuation.pk in self.stale_valuations
+
+    def inputs_for(
+        self,
+        household: Household,
+        *,
+        mode: str,
+        signing_on: dt.date | None = None,
+        vacating_on: dt.date | None = None,
+    ) -> dict[str, Any]:
+        rows = []
+        for b in self.buildings.get(household.pk, []):
+            c = self.confirmations.get(b.pk)
+            recognised = c is not None and (
+                not c.unlicensed_area or c.unlicensed_treatment == RECOGNISED
+            )
+            rows.append(
+                {
+                    "id": b.pk,
+                    "number": b.number,
+                    "use": b.use,
+                    "measured_area": str(b.measured_area),
+                    "licensed_area": str(c.licensed_area) if c else "0.00",
+                    "unlicensed_area": str(c.unlicensed_area) if c and recognised else "0.00",
+                    "unit_price": str(self.prices[b.pk]) if b.pk in self.prices else None,
+                }
+            )
+        valuation = self.valuations.get(household.pk)
+        usable = valuation is not None and valuation.status in (
+            ValuationStatus.CONFIRMED,
+            ValuationStatus.ISSUED,
+        )
+        return {
+            "kind": household.kind,
+            "mode": mode,
+            "buildings": rows,
+            "eligible_persons": self.eligible.get(household.pk, 0),
+            "valuation": (
+                {
+                    "id": valuation.pk,
+                    "version": valuation.version,
+                    "buildings": str(valuation.buildings_total),
+                    "decoration": str(valuation.decoration_total),
+                    "ancillaries": str(valuation.ancillaries_total),
+                    "business_loss": str(valuation.business_loss),
+                }
+                if valuation is not None and usable
+                else None
+            ),
+            "milestones": dict(self.milestones.get(household.project_id, {})),
+            "events": {
+                k: v.isoformat()
+                for k, v in (("signing", signing_on), ("vacating", vacating_on))
+                if v is not None
+            },
+        }
+
+
 def gather_inputs(
     household: Household,
     *,
@@ -273,76 +376,10 @@ def gather_inputs(
     signing_on: dt.date | None = None,
     vacating_on: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Everything a calculation rests on, as plain JSON with its sources: the survey's
-    buildings, the confirmation's areas and eligible persons, the valuation's figures, the
-    project's milestones and the household's dates."""
-    buildings = list(Building.objects.filter(household=household).order_by("number"))
-    confirmations = {
-        c.building_id: c for c in BuildingConfirmation.objects.filter(building__in=buildings)
-    }
-    valuation = Valuation.objects.filter(household=household).first()
-    prices = (
-        dict(
-            BuildingValuation.objects.filter(valuation=valuation).values_list(
-                "building_id", "unit_price"
-            )
-        )
-        if valuation is not None
-        else {}
+    """Everything one household's calculation rests on (see InputSource)."""
+    return InputSource([household]).inputs_for(
+        household, mode=mode, signing_on=signing_on, vacating_on=vacating_on
     )
-    rows = []
-    for b in buildings:
-        c = confirmations.get(b.pk)
-        recognised = c is not None and (
-            not c.unlicensed_area or c.unlicensed_treatment == RECOGNISED
-        )
-        rows.append(
-            {
-                "id": b.pk,
-                "number": b.number,
-                "use": b.use,
-                "measured_area": str(b.measured_area),
-                "licensed_area": str(c.licensed_area) if c else "0.00",
-                "unlicensed_area": str(c.unlicensed_area) if c and recognised else "0.00",
-                "unit_price": str(prices[b.pk]) if b.pk in prices else None,
-            }
-        )
-    eligible = PersonConfirmation.objects.filter(person__household=household, eligible=True).count()
-    usable = valuation is not None and valuation.status in (
-        ValuationStatus.CONFIRMED,
-        ValuationStatus.ISSUED,
-    )
-    milestones = {
-        code: day.isoformat()
-        for code, day in Milestone.objects.filter(
-            project_id=household.project_id, actual_date__isnull=False
-        ).values_list("code", "actual_date")
-        if day is not None
-    }
-    return {
-        "kind": household.kind,
-        "mode": mode,
-        "buildings": rows,
-        "eligible_persons": eligible,
-        "valuation": (
-            {
-                "id": valuation.pk,
-                "version": valuation.version,
-                "buildings": str(valuation.buildings_total),
-                "decoration": str(valuation.decoration_total),
-                "ancillaries": str(valuation.ancillaries_total),
-                "business_loss": str(valuation.business_loss),
-            }
-            if valuation is not None and usable
-            else None
-        ),
-        "milestones": milestones,
-        "events": {
-            k: v.isoformat()
-            for k, v in (("signing", signing_on), ("vacating", vacating_on))
-            if v is not None
-        },
-    }
 
 
 def household_in(inputs: Mapping[str, Any]) -> engine.HouseholdIn:
@@ -369,10 +406,29 @@ def household_in(inputs: Mapping[str, Any]) -> engine.HouseholdIn:
     )
 
 
-def evaluate(policy: Policy, inputs: Mapping[str, Any]) -> engine.Result:
-    """The policy's lines for these inputs; a missing input is a ValidationError naming it."""
+class PolicyItems:
+    """A policy's items read and checked once, for evaluating many households."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.items = engine_items(policy)
+        try:
+            self.ordered = engine.check_policy(self.items)
+        except engine.PolicyError as exc:
+            raise ValidationError(
+                _("Item %(item)s: %(problem)s") % {"item": exc.item, "problem": exc.message},
+                code="policy",
+            ) from None
+
+
+def evaluate(
+    policy: Policy, inputs: Mapping[str, Any], *, items: PolicyItems | None = None
+) -> engine.Result:
+    """The policy's lines for these inputs; a missing input is a ValidationError naming it.
+    Pass the policy's items when evaluating many households."""
     try:
-        return engine.evaluate(engine_items(policy), household_in(inputs))
+        if items is None:
+            return engine.evaluate(engine_items(policy), household_in(inputs))
+        return engine.evaluate(items.items, household_in(inputs), ordered=items.ordered)
     except engine.MissingInput as exc:
         raise ValidationError(
             _("Item %(item)s needs %(input)s, which this household does not have yet.")
@@ -406,42 +462,31 @@ def is_stale(calculation: Calculation) -> bool:
     ).exists()
 
 
-@transaction.atomic
-def calculate(
-    *,
-    actor: Any,
-    household: Household,
-    mode: str,
-    signing_on: dt.date | None = None,
-    vacating_on: dt.date | None = None,
-    exchange_area: Decimal | None = None,
-    exceptions: Mapping[str, tuple[Decimal, CollectiveDecision]] | None = None,
-) -> Calculation:
-    """Calculate the household's compensation under the current policy: a new version of its
-    calculation. Earlier versions not approved are superseded (kept, for the history)."""
-    require_household(actor, household, Module.COMPENSATION, Action.CREATE)
-    lock(household)
-    if mode not in engine.Mode.ALL:
-        raise _invalid("mode", _("Choose a resettlement mode."), "mode")
-    policy = current_policy(household.project_id)
-    if policy is None:
-        raise ValidationError(
-            _("The project has no published compensation policy yet."), code="no_policy"
-        )
-    valuation = Valuation.objects.filter(household=household).first()
-    if (
-        valuation is not None
-        and StaleMark.objects.filter(
-            target_type="valuation.valuation", target_id=valuation.pk, resolved_at__isnull=True
-        ).exists()
-    ):
+def require_valuation_fresh(source: InputSource, household: Household) -> None:
+    if source.valuation_stale(household):
         raise ValidationError(
             _("The valuation of this household is waiting for the valuer's re-confirmation."),
             code="valuation_stale",
         )
-    inputs = gather_inputs(household, mode=mode, signing_on=signing_on, vacating_on=vacating_on)
-    result = evaluate(policy, inputs)
-    exceptions = dict(exceptions or {})
+
+
+def prepare(
+    *,
+    actor: Any,
+    policy: Policy,
+    household: Household,
+    inputs: dict[str, Any],
+    number: int,
+    exchange_area: Decimal | None,
+    exceptions: Mapping[str, tuple[Decimal, CollectiveDecision | None]],
+    items: PolicyItems | None = None,
+) -> tuple[Calculation, list[CalculationLine]]:
+    """One calculation and its lines, not saved yet: the policy's lines for the inputs, the
+    exceptions (each with its collective decision), the totals and the mode's settlement."""
+    mode = inputs["mode"]
+    # The lines' rules and input names are kept in the office's language, as the record reads.
+    with translation.override(settings.LANGUAGE_CODE):
+        result = evaluate(policy, inputs, items=items)
     unknown = set(exceptions) - {line.item for line in result.lines}
     if unknown:
         raise _invalid(
@@ -449,6 +494,14 @@ def calculate(
             _("Item %(item)s is not a line of this calculation.") % {"item": sorted(unknown)[0]},
             "unknown_item",
         )
+    calculation = Calculation(
+        household=household,
+        number=number,
+        policy=policy,
+        mode=mode,
+        inputs=inputs,
+        prepared_by=actor,
+    )
     lines = []
     for position, line in enumerate(result.lines, start=1):
         amount, decision = line.amount, None
@@ -461,16 +514,35 @@ def calculate(
                     _("A line that departs from the policy needs a collective decision."),
                     "no_decision",
                 )
-        lines.append((position, line, amount, decision))
-    total = sum((amount for _p, _l, amount, _d2 in lines), Decimal("0.00"))
-    totals: dict[str, str] = {}
-    for _p, line, amount, _dec in lines:
-        totals[line.category] = str(_d(totals.get(line.category, "0")) + amount)
-    exchange_balance = voucher_value = None
+        lines.append(
+            CalculationLine(
+                calculation=calculation,
+                position=position,
+                item=line.item,
+                name=line.name,
+                category=line.category,
+                rule=line.rule[:300],
+                inputs=[[i.name, i.value, i.source] for i in line.inputs],
+                policy_amount=line.amount,
+                amount=amount,
+                limited=line.limited,
+                exception=decision,
+            )
+        )
+    total = sum((row.amount for row in lines), Decimal("0.00"))
+    totals: dict[str, Decimal] = {}
+    for row in lines:
+        totals[row.category] = totals.get(row.category, Decimal("0.00")) + row.amount
+    calculation.total = total
+    calculation.totals = {k: str(v) for k, v in totals.items()}
+    calculation.needs_leader = bool(exceptions) or (
+        policy.leader_threshold > 0 and total > policy.leader_threshold
+    )
     if mode == engine.Mode.EXCHANGE:
         if exchange_area is None:
             raise _invalid("exchange_area", _("Enter the area of the new flats."), "required")
-        balance, _inputs = engine.Exchange(
+        calculation.exchange_area = exchange_area
+        calculation.exchange_balance, _inputs = engine.Exchange(
             old_value=total,
             entitled_area=entitled_area(policy, inputs),
             new_area=exchange_area,
@@ -478,12 +550,58 @@ def calculate(
             above_price=policy.above_price,
             below_price=policy.below_price,
         ).settle()
-        exchange_balance = balance
     elif mode == engine.Mode.VOUCHER:
-        voucher_value = engine.voucher_face_value(total, policy.voucher_premium)
+        calculation.voucher_value = engine.voucher_face_value(total, policy.voucher_premium)
+    return calculation, lines
+
+
+def require_policy(project_id: int) -> Policy:
+    policy = current_policy(project_id)
+    if policy is None:
+        raise ValidationError(
+            _("The project has no published compensation policy yet."), code="no_policy"
+        )
+    return policy
+
+
+def superseded_reason(number: int) -> str:
+    return _("Superseded by version %(n)d.") % {"n": number}
+
+
+@transaction.atomic
+def calculate(
+    *,
+    actor: Any,
+    household: Household,
+    mode: str,
+    signing_on: dt.date | None = None,
+    vacating_on: dt.date | None = None,
+    exchange_area: Decimal | None = None,
+    exceptions: Mapping[str, tuple[Decimal, CollectiveDecision | None]] | None = None,
+) -> Calculation:
+    """Calculate the household's compensation under the current policy: a new version of its
+    calculation. Earlier versions not approved are superseded (kept, for the history)."""
+    require_household(actor, household, Module.COMPENSATION, Action.CREATE)
+    lock(household)
+    if mode not in engine.Mode.ALL:
+        raise _invalid("mode", _("Choose a resettlement mode."), "mode")
+    policy = require_policy(household.project_id)
+    source = InputSource([household])
+    require_valuation_fresh(source, household)
+    inputs = source.inputs_for(household, mode=mode, signing_on=signing_on, vacating_on=vacating_on)
+    exceptions = dict(exceptions or {})
     number = (
         Calculation.objects.filter(household=household).aggregate(n=Max("number"))["n"] or 0
     ) + 1
+    calculation, lines = prepare(
+        actor=actor,
+        policy=policy,
+        household=household,
+        inputs=inputs,
+        number=number,
+        exchange_area=exchange_area,
+        exceptions=exceptions,
+    )
     superseded = list(
         Calculation.objects.filter(household=household)
         .exclude(status__in=[CalculationStatus.APPROVED, CalculationStatus.SUPERSEDED])
@@ -494,45 +612,16 @@ def calculate(
             actor,
             Calculation.objects.select_for_update().get(pk=pk),
             CalculationStatus.SUPERSEDED,
-            _("Superseded by version %(n)d.") % {"n": number},
+            superseded_reason(number),
         )
-    calculation = Calculation.objects.create(
-        household=household,
-        number=number,
-        policy=policy,
-        mode=mode,
-        inputs=inputs,
-        total=total,
-        totals=totals,
-        exchange_area=exchange_area if mode == engine.Mode.EXCHANGE else None,
-        exchange_balance=exchange_balance,
-        voucher_value=voucher_value,
-        needs_leader=bool(exceptions)
-        or (policy.leader_threshold > 0 and total > policy.leader_threshold),
-        prepared_by=actor,
-    )
-    CalculationLine.objects.bulk_create(
-        CalculationLine(
-            calculation=calculation,
-            position=position,
-            item=line.item,
-            name=line.name,
-            category=line.category,
-            rule=line.rule[:300],
-            inputs=[[i.name, i.value, i.source] for i in line.inputs],
-            policy_amount=line.amount,
-            amount=amount,
-            limited=line.limited,
-            exception=decision,
-        )
-        for position, line, amount, decision in lines
-    )
+    calculation.save()
+    CalculationLine.objects.bulk_create(lines)
     record(
         actor=actor,
         event_type="calculation.create",
         target=calculation,
         project=household.project_id,
-        changes={"total": [None, str(total)]},
+        changes={"total": [None, str(calculation.total)]},
         details={
             "household": household.pk,
             "number": number,

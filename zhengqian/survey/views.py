@@ -33,6 +33,7 @@ from zhengqian.accounts.permissions import (
 )
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read, record_search
+from zhengqian.compensation.selectors import household_section as compensation_section
 from zhengqian.core.dictionaries import DictionaryKind
 from zhengqian.core.forms import attach_errors
 from zhengqian.core.http import is_htmx
@@ -427,6 +428,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "phone": household.phone if show_personal else mask_phone(household.phone),
         "ownership_section": household_section(user, household),
         "valuation_section": valuation_section(user, household),
+        "compensation_section": compensation_section(user, household),
     }
     return render(request, "survey/household_detail.html", context)
 

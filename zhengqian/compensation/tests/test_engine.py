@@ -171,8 +171,8 @@ class TestRules:
         (line,) = evaluate([HOUSE], h).lines
         assert line.amount == D("800000.00")  # 80 × 10,000 + 0 × 3,000
         sources = {i.name: i.source for i in line.inputs}
-        assert sources["building 1 licensed area"] == "confirmation"
-        assert sources["building 1 rate"] == "valuation"
+        assert sources["房屋 1 合法面积"] == "confirmation"
+        assert sources["房屋 1 单价"] == "valuation"
 
     def test_per_household_per_person_and_the_monthly_minimum(self) -> None:
         h = home(area="30.00", eligible_persons=3)

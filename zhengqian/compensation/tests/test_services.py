@@ -78,8 +78,8 @@ class TestCalculation:
             "moving": "4800.00",
         }
         sources = {name: source for name, _value, source in lines["house"].inputs}
-        assert sources["building 1 rate"] == "valuation"
-        assert sources["building 1 measured area"] == "survey"
+        assert sources["房屋 1 单价"] == "valuation"
+        assert sources["房屋 1 测绘面积"] == "survey"
         assert amount_in_words(calc.total) == "壹佰陆拾肆万肆仟捌佰元整"
         assert services.recalculated_lines(calc) == [
             (line.item, line.amount) for line in calc.lines.order_by("position")
