@@ -17,6 +17,7 @@ NAV: list[tuple[str, Any, str]] = [
     # "Households" alone is also the count of households (户数): the menu entry has a context.
     (Module.SURVEY, pgettext_lazy("survey", "Households"), "survey:index"),
     (Module.VALUATION, _("Valuation"), "valuation:index"),
+    (Module.COMPENSATION, _("Calculation and review"), "compensation:index"),
     (Module.AUDIT, _("Audit trail"), "audit:trail"),
     (Module.ACCOUNTS, _("Users"), "accounts:user_list"),
     (Module.DICTIONARIES, _("Dictionaries"), "core:dictionary_list"),

@@ -401,3 +401,16 @@ class TestHouseholdSection:
         assert count_testid(body, "compensation-section") == 1
         assert amount_in_words(calculation.total) in body
         assert sheet_url(calculation) in body
+
+
+def test_the_entry_page_lists_the_projects_with_their_policy_and_queue(comp, login):  # type: ignore[no-untyped-def]
+    from zhengqian.compensation import services as comp_services
+
+    calc = comp_services.calculate(actor=comp.accountant, household=comp.household, mode="cash")
+    comp_services.submit(actor=comp.accountant, calculation=calc)
+    body = login(comp.accountant).get("/compensation/").content.decode()
+    row = body.split(f'data-project="{comp.project.code}"')[1].split("</tr>")[0]
+    assert "版本 1" in row
+    assert '<td class="text-end">1</td>' in row  # one calculation waiting for review
+    assert comp.world.other_project.code not in body
+    assert 'href="/compensation/"' in body  # the menu entry
