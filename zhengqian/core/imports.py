@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Final, Generic, Protocol, TypeVar
@@ -149,7 +150,7 @@ class DataChanged(Exception):
 
 
 @dataclass
-class ImportReport:
+class ImportReport(ABC):
     """What a module's check found: the faults, the households of the file (each with its
     ``code``), those skipped with the first fault that skips each, the rows read, and whether
     the file could not be read at all. The module's report says which households it keeps and
@@ -163,17 +164,18 @@ class ImportReport:
     fatal: bool = False
 
     @property
+    @abstractmethod
     def kept(self) -> list[Any]:
         """The households an import would write."""
-        raise NotImplementedError
 
     @property
     def listed(self) -> Iterable[Any]:
         """The households the report counts as in the file."""
         return self.drafts.values()
 
+    @abstractmethod
     def counts(self, drafts: Iterable[Any]) -> dict[str, int]:
-        raise NotImplementedError
+        """How many households, members, buildings … these drafts hold, by the module's kinds."""
 
     @property
     def digest(self) -> str:
@@ -509,7 +511,7 @@ class TooManyRows(Exception):
         self.problem = problem
 
 
-class WorkbookCheck:
+class WorkbookCheck(ABC):
     """What every module's check does around its own rules: it opens the workbook and its
     sheets, reads the rows (counted for the progress bar, at most so many per sheet) and
     collects the faults. A module's check (its Validator) builds on it.
@@ -521,8 +523,9 @@ class WorkbookCheck:
         self.rows_read = 0
         self.total_rows = 0
 
+    @abstractmethod
     def run(self, fileobj: IO[bytes]) -> ImportReport:
-        raise NotImplementedError
+        """Check the workbook: every fault by sheet, row and column, and what would be kept."""
 
     def fault(self, spec: SheetSpec, row: int | None, column: str, message: str, code: str) -> None:
         self.problems.append(Problem(spec.title, row, column, message, code))

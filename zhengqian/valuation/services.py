@@ -1067,24 +1067,45 @@ def report_delivered(*, actor: Any, valuation: Valuation, delivered_on: dt.date)
     valuation = lock(valuation)
     if valuation.status != ValuationStatus.ISSUED or valuation.issued_on is None:
         raise ValidationError(_("The report has not been issued yet."), code="not_issued")
-    if delivered_on < valuation.issued_on:
-        raise _invalid(
-            "delivered_on",
-            _("The report was issued on %(date)s; it cannot have been received earlier.")
-            % {"date": valuation.issued_on.isoformat()},
-            "before_issue",
-        )
-    if delivered_on > _today():
-        raise _invalid("delivered_on", _("The date cannot be in the future."), "future")
-    changes = apply_changes(valuation, {"delivered_on": delivered_on}, allowed=["delivered_on"])
-    record(
-        actor=actor,
+    _receipt(
+        actor,
+        valuation,
+        delivered_on,
+        earliest=valuation.issued_on,
+        too_early=_("The report was issued on %(date)s; it cannot have been received earlier."),
+        code="before_issue",
         event_type="valuation.report_delivered",
-        target=valuation,
-        project=valuation.household.project_id,
-        changes=changes,
     )
     return valuation
+
+
+def _receipt(
+    actor: Any,
+    instance: Valuation | Objection,
+    delivered_on: dt.date,
+    *,
+    earliest: dt.date,
+    too_early: str,
+    code: str,
+    event_type: str,
+) -> None:
+    """Record the day the household received a document (a report, an answer): not before it
+    was given, not in the future. The next period runs from that day."""
+    if delivered_on < earliest:
+        raise _invalid("delivered_on", too_early % {"date": earliest.isoformat()}, code)
+    if delivered_on > _today():
+        raise _invalid("delivered_on", _("The date cannot be in the future."), "future")
+    changes = apply_changes(instance, {"delivered_on": delivered_on}, allowed=["delivered_on"])
+    household = (
+        instance.household if isinstance(instance, Valuation) else instance.valuation.household
+    )
+    record(
+        actor=actor,
+        event_type=event_type,
+        target=instance,
+        project=household.project_id,
+        changes=changes,
+    )
 
 
 # --- publication ----------------------------------------------------------------------------
@@ -1447,21 +1468,13 @@ def objection_delivered(*, actor: Any, objection: Objection, delivered_on: dt.da
     objection = lock(objection)
     if objection.status != ObjectionStatus.ANSWERED or objection.answered_on is None:
         raise ValidationError(_("This objection has not been answered yet."), code="pending")
-    if delivered_on < objection.answered_on:
-        raise _invalid(
-            "delivered_on",
-            _("The answer was given on %(date)s; it cannot have been received earlier.")
-            % {"date": objection.answered_on.isoformat()},
-            "before_answer",
-        )
-    if delivered_on > _today():
-        raise _invalid("delivered_on", _("The date cannot be in the future."), "future")
-    changes = apply_changes(objection, {"delivered_on": delivered_on}, allowed=["delivered_on"])
-    record(
-        actor=actor,
+    _receipt(
+        actor,
+        objection,
+        delivered_on,
+        earliest=objection.answered_on,
+        too_early=_("The answer was given on %(date)s; it cannot have been received earlier."),
+        code="before_answer",
         event_type="valuation.objection.delivered",
-        target=objection,
-        project=objection.valuation.household.project_id,
-        changes=changes,
     )
     return objection
