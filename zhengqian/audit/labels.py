@@ -124,6 +124,10 @@ EVENT_LABELS: dict[str, Promise] = {
     "calculation.submit": _("Calculation submitted for review"),
     "calculation.approve": _("Calculation step approved"),
     "calculation.return": _("Calculation returned to its preparer"),
+    "calculation.decision": _("Collective decision recorded"),
+    "calculation.decision_view": _("Minutes of a collective decision viewed"),
+    "calculation.batch_start": _("Batch calculation started"),
+    "calculation.batch": _("Households calculated in a batch"),
 }
 
 

@@ -779,3 +779,74 @@ def review(*, actor: Any, calculation: Calculation, approve: bool, reason: str =
         details={"reason": reason.strip()} if reason.strip() else {},
     )
     return calculation
+
+
+# --- collective decisions --------------------------------------------------------------------
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    actor: Any,
+    project: Project,
+    meeting_date: dt.date | None,
+    participants: str,
+    decision: str,
+    document: Any,
+) -> CollectiveDecision:
+    """Record a collective decision (会议纪要) with its minutes: what lets a calculation line
+    depart from the policy. Prepared by the accountants, who calculate with it."""
+    from zhengqian.survey.attachments import JPEG, PDF, PNG, check_upload
+
+    require(actor, Module.COMPENSATION, Action.CREATE, project=project)
+    errors: dict[str, ValidationError] = {}
+    if meeting_date is None:
+        errors["meeting_date"] = ValidationError(
+            _("Give the date of the meeting."), code="required"
+        )
+    elif meeting_date > timezone.localdate():
+        errors["meeting_date"] = ValidationError(
+            _("The meeting date may not be in the future."), code="future"
+        )
+    participants, decision = (participants or "").strip(), (decision or "").strip()
+    if not participants:
+        errors["participants"] = ValidationError(_("Name the participants."), code="required")
+    if not decision:
+        errors["decision"] = ValidationError(_("Give the text of the decision."), code="required")
+    if not document:
+        errors["document"] = ValidationError(
+            _("Upload the minutes of the meeting."), code="required"
+        )
+    else:
+        try:
+            file_type = check_upload(document)
+        except ValidationError as exc:
+            errors["document"] = ValidationError(exc.messages[0], code="type")
+        else:
+            if file_type not in (PDF, JPEG, PNG):
+                errors["document"] = ValidationError(
+                    _("The minutes must be a PDF or a JPEG or PNG image."), code="type"
+                )
+    if errors or meeting_date is None:
+        raise ValidationError(errors)
+    row = CollectiveDecision.objects.create(
+        project=project,
+        meeting_date=meeting_date,
+        participants=participants,
+        decision=decision,
+        document=document,
+        recorded_by=actor,
+    )
+    record(
+        actor=actor,
+        event_type="calculation.decision",
+        target=row,
+        project=project.pk,
+        details={
+            "meeting_date": str(meeting_date),
+            "participants": participants,
+            "decision": decision,
+            "document": row.document.name,
+        },
+    )
+    return row

@@ -249,3 +249,30 @@ class TestStaleness:
         assert Calculation.objects.filter(household=comp.household).count() == 1
         assert HOUSE["code"] == "house"
         assert enter  # the valuation helper stays importable for the next tests
+
+
+@pytest.mark.parametrize(
+    ("source", "changes", "stale"),
+    [
+        ("survey.building", {"measured_area": ["96.00", "98.00"]}, True),
+        ("survey.ancillary", {"quantity": ["12.50", "13.00"]}, True),
+        ("ownership.buildingconfirmation", {"licensed_area": ["80.00", "82.00"]}, True),
+        ("ownership.personconfirmation", {"eligible": [True, False]}, True),
+        ("valuation.valuation", {"total": ["1641250.00", "1700000.00"]}, True),
+        ("survey.household", {"kind": ["residential", "non_residential"]}, True),
+        ("survey.household", {"phone": ["", "13800000000"]}, False),
+        ("survey.person", {"notes": ["", "x"]}, False),
+    ],
+)
+def test_staleness_from_each_upstream_module(comp, source, changes, stale):  # type: ignore[no-untyped-def]
+    from zhengqian.core.models import StaleMark
+    from zhengqian.core.staleness import announce_change
+
+    calc = services.calculate(actor=comp.accountant, household=comp.household, mode="cash")
+    announce_change(
+        household=comp.household, source=source, source_id=1, changes=changes, actor=comp.pm
+    )
+    assert services.is_stale(calc) is stale
+    if stale:
+        mark = StaleMark.objects.get(target_type=services.STALE_TARGET, target_id=calc.pk)
+        assert (mark.source, mark.changes) == (source, changes)
