@@ -9,26 +9,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhengqian.compensation.batch import LATEST
+from zhengqian.compensation.forms_calculation import ExpectedDatesForm
 from zhengqian.compensation.models import MODE_CHOICES
-from zhengqian.core.forms import StyledForm
 
 BATCH_MODE_CHOICES = [*MODE_CHOICES, (LATEST, _("Each household's latest mode"))]
 
 
-class BatchForm(StyledForm):
+class BatchForm(ExpectedDatesForm):
     mode = forms.ChoiceField(label=_("Resettlement mode"), choices=BATCH_MODE_CHOICES)
-    signing_on = forms.DateField(
-        label=_("Expected signing date"),
-        required=False,
-        widget=forms.DateInput(),
-        help_text=_("Used by items that depend on the day of signing."),
-    )
-    vacating_on = forms.DateField(
-        label=_("Expected vacating date"),
-        required=False,
-        widget=forms.DateInput(),
-        help_text=_("Used by items that depend on the day of vacating."),
-    )
     households = forms.CharField(
         label=_("Household codes"),
         required=False,

@@ -15,7 +15,9 @@ APPROVE = "approve"
 RETURN = "return"
 
 
-class CalculateForm(StyledForm):
+class ExpectedDatesForm(StyledForm):
+    """The mode and the expected days of signing and vacating, for the day-tiered items."""
+
     mode = forms.ChoiceField(label=_("Resettlement mode"), choices=MODE_CHOICES)
     signing_on = forms.DateField(
         label=_("Expected signing date"),
@@ -29,6 +31,9 @@ class CalculateForm(StyledForm):
         widget=forms.DateInput(),
         help_text=_("Used by items that depend on the day of vacating."),
     )
+
+
+class CalculateForm(ExpectedDatesForm):
     exchange_area = forms.DecimalField(
         label=_("Area of the new flats (m²)"),
         required=False,
