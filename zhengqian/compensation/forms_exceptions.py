@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengqian.compensation.forms_calculation import CalculateForm
 from zhengqian.compensation.models import CollectiveDecision
@@ -19,7 +20,10 @@ class DecisionForm(StyledForm):
     participants = forms.CharField(
         label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    decision = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3}))
+    decision = forms.CharField(
+        label=pgettext_lazy("collective decision", "Decision"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     document = forms.FileField(
         label=_("Minutes"),
         required=False,
