@@ -224,6 +224,23 @@ def policy_item_delete(*, actor: Any, item: PolicyItem) -> None:
     item.delete()
 
 
+def _check_milestones(policy: Policy, items: list[engine.Item]) -> None:
+    """A day-tiered item counts from a step of the project's procedure: one that is not there
+    would never have a date, and no household could be calculated."""
+    from zhengqian.projects.procedures import template_for
+
+    steps = {step.code for step in template_for(policy.project.kind)}
+    for item in items:
+        start = item.rule.get("from") if item.rule.get("type") == "tiers" else None
+        if start is not None and start not in steps:
+            raise _invalid(
+                "items",
+                _("Item %(item)s counts days from %(step)s, which is not a step of this project.")
+                % {"item": item.code, "step": start},
+                "milestone",
+            )
+
+
 @transaction.atomic
 def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     """Publish the draft: checked as a whole (every rule complete, no reference to a missing
@@ -235,6 +252,7 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     if not items:
         raise ValidationError(_("A policy needs at least one item."), code="empty")
     _check_items(items)
+    _check_milestones(policy, items)
     policy.status = PolicyStatus.PUBLISHED
     policy.published_by = actor
     policy.published_at = timezone.now()

@@ -276,3 +276,26 @@ def test_staleness_from_each_upstream_module(comp, source, changes, stale):  # t
     if stale:
         mark = StaleMark.objects.get(target_type=services.STALE_TARGET, target_id=calc.pk)
         assert (mark.source, mark.changes) == (source, changes)
+
+
+def test_a_tier_counted_from_a_step_the_project_does_not_have_is_refused_at_publication(comp):  # type: ignore[no-untyped-def]
+    draft = services.policy_draft(actor=comp.pm, project=comp.project)
+    services.policy_item_save(
+        actor=comp.pm,
+        policy=draft,
+        code="early",
+        name="签约奖励",
+        category="incentive",
+        rule={
+            "type": "tiers",
+            "from": "pre_announcement",  # a step of collective-land projects only
+            "to": "signing",
+            "tiers": [{"up_to_days": 30, "amount": "30000"}, {"amount": "0"}],
+        },
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.policy_publish(actor=comp.pm, policy=draft)
+    message = str(exc.value.message_dict["items"])
+    assert "early" in message and "pre_announcement" in message
+    draft.refresh_from_db()
+    assert draft.status == PolicyStatus.DRAFT
