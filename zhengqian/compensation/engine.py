@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -617,7 +617,3 @@ class Exchange:
 def voucher_face_value(cash: Decimal, premium_percent: Decimal) -> Decimal:
     """Housing voucher (房票): cash compensation × (1 + premium), to the fen."""
     return fen(cash * (1 + premium_percent / 100))
-
-
-def total_of(lines: Iterable[Line]) -> Decimal:
-    return sum((line.amount for line in lines), ZERO)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 SEED_BYTES = 32
 
@@ -51,6 +52,6 @@ def draw_order(seed: str, count: int, *, witness: str = "") -> list[int]:
     return order
 
 
-def ordered(items: Sequence[str], order: Sequence[int]) -> list[str]:
+def ordered(items: Sequence[Any], order: Sequence[int]) -> list[Any]:
     """The items in the drawn order (order numbers start from 1)."""
     return [items[n - 1] for n in order]

@@ -5,6 +5,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from zhengqian.core.dictionaries import DictionaryKind
+from zhengqian.core.draws import ordered
 
 
 class DictionaryEntry(models.Model):
@@ -156,13 +157,7 @@ class Draw(models.Model):
         return self.seed if self.drawn else ""
 
     def labels_in_order(self) -> list[str]:
-        if not self.order:
-            return []
-        labels = [label for _key, label in self.candidates]
-        return [labels[n - 1] for n in self.order]
+        return ordered([label for _key, label in self.candidates], self.order or [])
 
     def keys_in_order(self) -> list[str]:
-        if not self.order:
-            return []
-        keys = [key for key, _label in self.candidates]
-        return [keys[n - 1] for n in self.order]
+        return ordered([key for key, _label in self.candidates], self.order or [])
