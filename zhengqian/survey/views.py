@@ -33,13 +33,12 @@ from zhengqian.accounts.permissions import (
 )
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read, record_search
-from zhengqian.compensation.selectors import household_section as compensation_section
 from zhengqian.core.dictionaries import DictionaryKind
 from zhengqian.core.forms import attach_errors
 from zhengqian.core.http import is_htmx
 from zhengqian.core.masking import mask_id_number, mask_name, mask_phone
+from zhengqian.core.sections import household_sections
 from zhengqian.ownership.models import Confirmation, ConfirmationStatus
-from zhengqian.ownership.selectors import household_section
 from zhengqian.projects.models import Project, WorkGroup
 from zhengqian.projects.selectors import get_project_for_user, projects_for_user
 from zhengqian.survey import attachments as attachment_services
@@ -58,7 +57,6 @@ from zhengqian.survey.forms import (
 from zhengqian.survey.models import Ancillary, Attachment, Building, Household, Person
 from zhengqian.survey.permissions import require_household
 from zhengqian.survey.selectors import get_household_for_user, households_for_user
-from zhengqian.valuation.selectors import household_section as valuation_section
 
 PAGE_SIZE = 50
 # The publication is printed: long pages, one per work group as a rule.
@@ -426,9 +424,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_delete": _may(user, household, Action.DELETE) and not locked,
         "show_personal": show_personal,
         "phone": household.phone if show_personal else mask_phone(household.phone),
-        "ownership_section": household_section(user, household),
-        "valuation_section": valuation_section(user, household),
-        "compensation_section": compensation_section(user, household),
+        "sections": household_sections(user, household),
     }
     return render(request, "survey/household_detail.html", context)
 
