@@ -50,6 +50,7 @@ class RoleCode(models.TextChoices):
     POLICY_REVIEWER = "policy_reviewer", _("Policy reviewer")
     LEADER = "leader", _("Leader")
     SIGNING_OFFICER = "signing_officer", _("Signing officer")
+    COMMUNITY_CADRE = "community_cadre", _("Village or community cadre")
     FINANCE_OFFICER = "finance_officer", _("Finance officer")
     DEMOLITION_OFFICER = "demolition_officer", _("Demolition officer")
     RESETTLEMENT_OFFICER = "resettlement_officer", _("Resettlement officer")
@@ -120,7 +121,8 @@ def build_default_matrix() -> dict[str, dict[str, set[str]]]:
     # The office's side of valuation: recording objections and expert appraisals (review),
     # publishing the preliminary results (approve). The figures are the valuers' alone.
     _grant(m, RoleCode.PROJECT_MANAGER, Module.VALUATION, [Action.REVIEW, Action.APPROVE])
-    _grant(m, RoleCode.PROJECT_MANAGER, Module.AGREEMENTS, [Action.APPROVE])
+    # Templates, numbering and voiding; the agreements carry unmasked personal data.
+    _grant(m, RoleCode.PROJECT_MANAGER, Module.AGREEMENTS, [Action.APPROVE, Action.VIEW_PERSONAL])
     _grant(m, RoleCode.PROJECT_MANAGER, Module.DASHBOARD, [Action.EXPORT])
     _grant(m, RoleCode.SURVEYOR, Module.SURVEY, [*_WRITE, Action.VIEW_PERSONAL])
     _grant(m, RoleCode.OWNERSHIP_OFFICER, Module.OWNERSHIP, [*_WRITE, Action.VIEW_PERSONAL])

@@ -9,3 +9,12 @@ class CompensationConfig(AppConfig):
 
     def ready(self) -> None:
         from zhengqian.compensation import receivers  # noqa: F401  (connects the stale marks)
+        from zhengqian.compensation.selectors import household_section
+        from zhengqian.core.sections import register
+
+        register(
+            "compensation",
+            order=30,
+            template="compensation/_household_section.html",
+            build=household_section,
+        )

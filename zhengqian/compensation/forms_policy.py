@@ -93,6 +93,10 @@ class PolicySettingsForm(StyledForm):
     voucher_premium = _model_field(Policy, "voucher_premium")
     voucher_validity_months = _model_field(Policy, "voucher_validity_months")
     leader_threshold = _model_field(Policy, "leader_threshold")
+    effect_threshold = _model_field(Policy, "effect_threshold")
+    signing_period_end = _model_field(
+        Policy, "signing_period_end", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     @classmethod
     def for_policy(cls, policy: Policy, data: Any = None) -> PolicySettingsForm:

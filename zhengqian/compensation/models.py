@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from zhengqian.compensation.engine import Category, Mode
+from zhengqian.core.models import BackgroundBatch
 
 
 class PolicyStatus(models.TextChoices):
@@ -98,6 +99,17 @@ class Policy(models.Model):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # Agreements (旧城区改建): signed agreements take effect only once this share of the
+    # project's households has signed within the signing period; 0: effective when signed.
+    effect_threshold = models.DecimalField(
+        _("agreements take effect at a signing rate of (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("0: each agreement takes effect when it is signed."),
+    )
+    signing_period_end = models.DateField(_("end of the signing period"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -358,7 +370,7 @@ class BatchStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class CalculationBatch(models.Model):
+class CalculationBatch(BackgroundBatch):
     """A batch calculation of a project's households (or a filtered set), run in the background
     with its progress; each household's result is an ordinary calculation."""
 
@@ -379,14 +391,6 @@ class CalculationBatch(models.Model):
     )
     total = models.PositiveIntegerField(_("households to calculate"), default=0)
     done = models.PositiveIntegerField(_("households calculated"), default=0)
-    # {household code: reason} for the households left out (no valuation, stale, …).
-    skipped = models.JSONField(_("left out"), default=dict)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("batch calculation")

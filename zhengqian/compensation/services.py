@@ -59,6 +59,8 @@ POLICY_FIELDS = (
     "voucher_premium",
     "voucher_validity_months",
     "leader_threshold",
+    "effect_threshold",
+    "signing_period_end",
 )
 ITEM_FIELDS = ("code", "name", "category", "rule", "modes", "kinds", "minimum", "maximum")
 # Unlicensed area counts where the confirmation recognised it (dictionary "unlicensed_treatment").
@@ -253,6 +255,12 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
         raise ValidationError(_("A policy needs at least one item."), code="empty")
     _check_items(items)
     _check_milestones(policy, items)
+    if policy.effect_threshold > 0 and policy.signing_period_end is None:
+        raise _invalid(
+            "signing_period_end",
+            _("Agreements taking effect at a signing rate need the end of the signing period."),
+            "required",
+        )
     policy.status = PolicyStatus.PUBLISHED
     policy.published_by = actor
     policy.published_at = timezone.now()

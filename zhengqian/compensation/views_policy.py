@@ -295,6 +295,8 @@ def _settings(policy: Policy) -> list[tuple[str, Any]]:
         ("voucher_premium", policy.voucher_premium),
         ("voucher_validity_months", policy.voucher_validity_months),
         ("leader_threshold", _money(policy.leader_threshold)),
+        ("effect_threshold", policy.effect_threshold),
+        ("signing_period_end", policy.signing_period_end or "—"),
     ]
     labels = PolicySettingsForm.base_fields
     return [(str(labels[name].label), value) for name, value in shown]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -161,3 +162,20 @@ class Draw(models.Model):
 
     def keys_in_order(self) -> list[str]:
         return ordered([key for key, _label in self.candidates], self.order or [])
+
+
+class BackgroundBatch(models.Model):
+    """What every batch run in the worker keeps besides its own status and counts: the records
+    left out with the reason, the error that stopped it, who started it and when it ended."""
+
+    # {record (e.g. a household code): reason} for those left out; the others go on.
+    skipped = models.JSONField(_("left out"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True

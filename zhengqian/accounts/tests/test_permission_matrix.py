@@ -42,6 +42,8 @@ PERSONAL_DATA_ROLES = {
     RoleCode.SURVEYOR: {Module.SURVEY},
     RoleCode.OWNERSHIP_OFFICER: {Module.SURVEY, Module.OWNERSHIP},
     RoleCode.SIGNING_OFFICER: {Module.AGREEMENTS},
+    # The manager approves voiding and keeps the templates: agreements carry unmasked data.
+    RoleCode.PROJECT_MANAGER: {Module.AGREEMENTS},
     RoleCode.FINANCE_OFFICER: {Module.PAYMENTS},
     RoleCode.RESETTLEMENT_OFFICER: {Module.RESETTLEMENT},
     RoleCode.SUPERVISOR: BUSINESS | {Module.PROJECTS, Module.DASHBOARD},

@@ -125,6 +125,8 @@ SETTINGS = {
     "voucher_premium": "10",
     "voucher_validity_months": "12",
     "leader_threshold": "2000000",
+    "effect_threshold": "80",
+    "signing_period_end": "2026-08-31",
 }
 
 
@@ -149,6 +151,7 @@ class TestDetail:
         assert r.status_code == 302
         draft.refresh_from_db()
         assert draft.area_per_person == Decimal("45.00") and draft.voucher_premium == 10
+        assert draft.effect_threshold == 80 and str(draft.signing_period_end) == "2026-08-31"
 
     def test_a_bad_setting_is_shown_at_its_field(self, comp, draft, login):  # type: ignore[no-untyped-def]
         r = login(comp.pm).post(detail(draft), {**SETTINGS, "voucher_premium": "150"})
