@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zhengqian.ownership",
     "zhengqian.valuation",
     "zhengqian.compensation",
+    "zhengqian.agreements",
 ]
 
 MIDDLEWARE = [

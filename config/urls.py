@@ -15,6 +15,7 @@ urlpatterns = [
     path("ownership/", include("zhengqian.ownership.urls")),
     path("valuation/", include("zhengqian.valuation.urls")),
     path("compensation/", include("zhengqian.compensation.urls")),
+    path("agreements/", include("zhengqian.agreements.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 

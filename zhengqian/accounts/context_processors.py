@@ -18,6 +18,7 @@ NAV: list[tuple[str, Any, str]] = [
     (Module.SURVEY, pgettext_lazy("survey", "Households"), "survey:index"),
     (Module.VALUATION, _("Valuation"), "valuation:index"),
     (Module.COMPENSATION, _("Calculation and review"), "compensation:index"),
+    (Module.AGREEMENTS, _("Agreements and signing"), "agreements:index"),
     (Module.AUDIT, _("Audit trail"), "audit:trail"),
     (Module.ACCOUNTS, _("Users"), "accounts:user_list"),
     (Module.DICTIONARIES, _("Dictionaries"), "core:dictionary_list"),

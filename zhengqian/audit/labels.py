@@ -128,6 +128,19 @@ EVENT_LABELS: dict[str, Promise] = {
     "calculation.decision_view": _("Minutes of a collective decision viewed"),
     "calculation.batch_start": _("Batch calculation started"),
     "calculation.batch": _("Households calculated in a batch"),
+    "agreement.template": _("Agreement template uploaded"),
+    "agreement.pattern": _("Agreement number pattern set"),
+    "agreement.draft": _("Agreement drafted"),
+    "agreement.batch_start": _("Drafting of agreements started"),
+    "agreement.batch": _("Agreements drafted in a batch"),
+    "agreement.sign": _("Agreement signed"),
+    "agreement.effective": _("Signed agreements took effect"),
+    "agreement.lapse": _("Signed agreements lapsed"),
+    "agreement.void_request": _("Voiding of an agreement asked for"),
+    "agreement.void": _("Agreement voided"),
+    "agreement.void_refused": _("Voiding of an agreement refused"),
+    "agreement.view": _("Agreement viewed with personal data"),
+    "agreement.file": _("Agreement file opened"),
 }
 
 

@@ -22,6 +22,14 @@ def rmb_words(value: Decimal | int | str | None) -> str:
 
 
 @register.filter
+def money(value: Decimal | int | str | None) -> str:
+    """An amount with thousands separators and two decimals: 1,152,000.00."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+@register.filter
 def masked_id(value: str | None) -> str:
     return mask_id_number(value or "")
 

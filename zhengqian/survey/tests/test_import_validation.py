@@ -577,7 +577,8 @@ def as_excel_saves_it(content: io.BytesIO) -> io.BytesIO:
             data = source.read(item.filename)
             if item.filename.startswith("xl/worksheets/sheet"):
                 xml = inline.sub(shared, data.decode())
-                xml = re.sub(r'<c [^>]*t="inlineStr"[^>]*/>', "", xml)  # empty texts: no cell
+                # Empty texts (written <c …/> or <c …></c>, as the XML library has it): no cell.
+                xml = re.sub(r'<c [^>]*t="inlineStr"[^>/]*(?:/>|></c>)', "", xml)
                 xml = re.sub(r"<dimension [^>]*/>", "", xml)
                 xml = xml.replace("<sheetData", '<dimension ref="A1"/><sheetData', 1)
                 data = xml.encode()
