@@ -61,6 +61,17 @@ class BasePage:
         return path
 
 
+class RecordPage(BasePage):
+    """A page of one record: its URL takes the record's primary key."""
+
+    def __init__(self, page: Page, base_url: str, pk: int) -> None:
+        super().__init__(page, base_url)
+        self.pk = pk
+
+    def url(self) -> str:
+        return self.base_url + reverse(self.url_name, args=[self.pk])
+
+
 class LoginPage(BasePage):
     url_name = "accounts:login"
 

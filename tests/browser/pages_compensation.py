@@ -4,22 +4,12 @@ Locators use data-testid / data-* hooks and field names, never translated text."
 
 from __future__ import annotations
 
-from django.urls import reverse
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator
 
-from tests.browser.pages import BasePage
-
-
-class _ByPk(BasePage):
-    def __init__(self, page: Page, base_url: str, pk: int) -> None:
-        super().__init__(page, base_url)
-        self.pk = pk
-
-    def url(self) -> str:
-        return self.base_url + reverse(self.url_name, args=[self.pk])
+from tests.browser.pages import RecordPage
 
 
-class CalculationHouseholdPage(_ByPk):
+class CalculationHouseholdPage(RecordPage):
     """The versions of a household's calculation and, for accountants, the form."""
 
     url_name = "compensation:household"
@@ -40,7 +30,7 @@ class CalculationHouseholdPage(_ByPk):
         return SheetPage(self.page, self.base_url, 0)
 
 
-class SheetPage(_ByPk):
+class SheetPage(RecordPage):
     """The calculation sheet; reached by navigation, or opened by its calculation's pk."""
 
     url_name = "compensation:calculation"
@@ -88,7 +78,7 @@ class SheetPage(_ByPk):
         return CalculationHouseholdPage(self.page, self.base_url, 0)
 
 
-class QueuePage(_ByPk):
+class QueuePage(RecordPage):
     url_name = "compensation:queue"
 
     @property
@@ -101,7 +91,7 @@ class QueuePage(_ByPk):
         return SheetPage(self.page, self.base_url, 0)
 
 
-class SurveyHouseholdPage(_ByPk):
+class SurveyHouseholdPage(RecordPage):
     url_name = "survey:household_detail"
 
     @property
