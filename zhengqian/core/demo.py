@@ -1,13 +1,20 @@
 """Synthetic demo data: an account for every role, projects with their work groups and
-milestones, and households with their members.
+milestones, and households with their members; the first project is carried on through
+ownership confirmation, valuation, compensation and review to drafted and signed agreements.
 
 Everything random comes from one ``random.Random(seed)`` and one ``Faker("zh_CN")`` seeded with
-the same number, drawn in a fixed order, so a seed, a household count, a project count and an
-``as_of`` date always give the same data. ``as_of`` (default: today in China) anchors ages and
-milestone dates, which must lie in the past.
+the same number, drawn in a fixed order (the first project's casework from a third generator of
+its own), so a seed, a household count, a project count and an ``as_of`` date always give the
+same data. ``as_of`` (default: today in China) anchors ages and
+milestone dates, which must lie in the past. Only the signing is not in the past: the services
+take the real time of signing, so the agreements are signed today, and the calculations assume
+today's date for the early-signing incentive.
 
-The rows are written with ``bulk_create`` in batches and one audit event describes the whole
-run: the data is synthetic, and one event per row would bury the trail under demo noise.
+The survey rows are written with ``bulk_create`` in batches and one audit event describes them:
+the data is synthetic, and one event per row would bury the trail under demo noise. The first
+project's confirmations, policy, calculations and agreements go through the modules' services,
+which check the demo users' rights and record their own events, as a newcomer will see them in
+the trail of those records.
 """
 
 from __future__ import annotations
@@ -130,6 +137,7 @@ OFFICE: Final = "示范区房屋征收管理办公室"
 COMMAND_POST: Final = "示范区征收工作指挥部"
 DISCIPLINE_OFFICE: Final = "示范区纪委监委派驻纪检监察组"
 APPRAISAL_FIRM: Final = "中衡信房地产土地资产评估有限公司"
+COMMUNITY_COMMITTEE: Final = "新华社区居民委员会"
 
 
 @dataclass(frozen=True)
@@ -149,12 +157,17 @@ DEMO_ACCOUNTS: Final[tuple[DemoAccount, ...]] = (
     DemoAccount("admin", RoleCode.ADMIN, "周建平"),
     DemoAccount("pm", RoleCode.PROJECT_MANAGER, "李国华"),
     DemoAccount("surveyor", RoleCode.SURVEYOR, "王晓东"),
+    # Leads every work group of the demo projects: signs agreements as group leader (组长).
+    DemoAccount("groupleader", RoleCode.SURVEYOR, "陈志强"),
     DemoAccount("valuer", RoleCode.VALUER, "陈静", APPRAISAL_FIRM),
     DemoAccount("ownership", RoleCode.OWNERSHIP_OFFICER, "赵志刚"),
     DemoAccount("accountant", RoleCode.ACCOUNTANT, "孙丽娟"),
+    # The second accountant of the review chain: checks the figures `accountant` prepared.
+    DemoAccount("checker", RoleCode.ACCOUNTANT, "钱文华"),
     DemoAccount("reviewer", RoleCode.POLICY_REVIEWER, "吴海燕"),
     DemoAccount("leader", RoleCode.LEADER, "郑建军", COMMAND_POST),
     DemoAccount("signer", RoleCode.SIGNING_OFFICER, "刘洋"),
+    DemoAccount("cadre", RoleCode.COMMUNITY_CADRE, "张桂兰", COMMUNITY_COMMITTEE),
     DemoAccount("finance", RoleCode.FINANCE_OFFICER, "黄敏"),
     DemoAccount("demolition", RoleCode.DEMOLITION_OFFICER, "徐勇"),
     DemoAccount("resettlement", RoleCode.RESETTLEMENT_OFFICER, "何春梅"),
@@ -217,6 +230,14 @@ _NON_RESIDENTIAL_SHARE: Final = {
     ProjectKind.AGREEMENT: 0.3,
 }
 _PROJECT_CODE_PREFIX: Final = "ZS"
+# The first demo project is carried through to signed agreements: its recorded milestones reach
+# the step that opens the signing.
+_SIGNING_UNDER_WAY: Final = {
+    ProjectKind.STATE_OWNED: "signing_started",
+    ProjectKind.SHANTYTOWN: "signing_started",
+    ProjectKind.COLLECTIVE: "registration",
+    ProjectKind.AGREEMENT: "signing_started",
+}
 
 
 class SeedRefused(Exception):
@@ -239,6 +260,13 @@ class SeedResult:
     ancillaries: int = 0
     valuations: int = 0
     valuation_reports: int = 0
+    confirmations_locked: int = 0
+    confirmations_started: int = 0
+    policies_published: int = 0
+    calculations: int = 0
+    calculations_approved: int = 0
+    agreements_drafted: int = 0
+    agreements_signed: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -254,6 +282,13 @@ class SeedResult:
             "ancillaries": self.ancillaries,
             "valuations": self.valuations,
             "valuation_reports": self.valuation_reports,
+            "confirmations_locked": self.confirmations_locked,
+            "confirmations_started": self.confirmations_started,
+            "policies_published": self.policies_published,
+            "calculations": self.calculations,
+            "calculations_approved": self.calculations_approved,
+            "agreements_drafted": self.agreements_drafted,
+            "agreements_signed": self.agreements_signed,
         }
 
 
@@ -273,12 +308,18 @@ def seed_demo(
     as_of: dt.date | None = None,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    casework: bool = False,
 ) -> SeedResult:
-    """Write the demo data in one transaction and record one audit event for it.
+    """Write the demo data in one transaction and record one audit event for the bulk of it.
 
     One transaction, so that an interrupted run leaves nothing behind and can simply be run
     again; the batches keep the memory flat however many households are asked for.
     ``progress`` is called with the number of households written after each batch.
+    ``casework`` carries the first project on from its valuations through the services:
+    ownership confirmations, the compensation policy, calculations and their review,
+    agreements drafted and signed (what ``make demo`` shows; off for bulk data such as the
+    benchmarks, which make their own). It draws from a generator of its own, so the rest of
+    the data is the same with or without it.
 
     Raises:
         SeedRefused: when the projects of this seed are already in the database, or a login
@@ -296,7 +337,9 @@ def seed_demo(
                 f"The demo projects of seed {seed} already exist ({project_code(seed, 1)}): "
                 "use --if-empty, another --seed or a fresh database."
             )
-        writer = _DemoWriter(seed=seed, as_of=as_of, batch_size=batch_size, progress=progress)
+        writer = _DemoWriter(
+            seed=seed, as_of=as_of, batch_size=batch_size, progress=progress, casework=casework
+        )
         result = writer.run(households=households, projects=projects)
         record(
             actor=None,
@@ -325,8 +368,11 @@ class _DemoWriter:
         as_of: dt.date,
         batch_size: int,
         progress: Callable[[int], None] | None,
+        casework: bool = False,
     ) -> None:
         self.seed = seed
+        self.casework = casework
+        self.casework_rng = random.Random(f"casework-{seed}")
         self.as_of = as_of
         self.batch_size = max(1, batch_size)
         self.progress = progress
@@ -349,11 +395,47 @@ class _DemoWriter:
     def run(self, *, households: int, projects: int) -> SeedResult:
         users = self._accounts()
         districts = self._districts(projects)
-        plans = self._projects(projects, households, districts, users["pm"])
+        plans = self._projects(projects, households, districts, users["pm"], users["groupleader"])
         self._memberships(users, [plan.project for plan in plans])
         self._households(plans)
+        # The first project goes on through the later modules, in the order of the procedure:
+        # ownership confirmed, valued, calculated and reviewed, agreements drafted and signed.
+        first = plans[0].project if plans and self.casework else None
+        if first is not None:
+            self._ownership(users, first)
         self._valuations(users, [plan.project for plan in plans])
+        if first is not None:
+            self._compensation(users, first)
+            self._agreements(users, first)
         return self.result
+
+    def _ownership(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.ownership.demo import seed_confirmations
+
+        counts = seed_confirmations(
+            project=project, users=users, rng=self.casework_rng, as_of=self.as_of
+        )
+        self.result.confirmations_locked = counts.locked
+        self.result.confirmations_started = counts.started
+
+    def _compensation(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.compensation.demo import seed_compensation
+
+        # The calculations assume the signing today: the day the demo signs its agreements
+        # (the services take the real time of signing, whatever ``as_of`` says).
+        counts = seed_compensation(
+            project=project, users=users, rng=self.casework_rng, signing_on=timezone.localdate()
+        )
+        self.result.policies_published = counts.policies
+        self.result.calculations = counts.calculations
+        self.result.calculations_approved = counts.approved
+
+    def _agreements(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.agreements.demo import seed_agreements
+
+        counts = seed_agreements(project=project, users=users, rng=self.casework_rng)
+        self.result.agreements_drafted = counts.drafted
+        self.result.agreements_signed = counts.signed
 
     def _valuations(self, users: dict[str, User], projects: list[Project]) -> None:
         from zhengqian.core.calendar import office_calendar
@@ -417,6 +499,10 @@ class _DemoWriter:
             ],
             ignore_conflicts=True,
         )
+        # Work groups of demo projects seeded before the demo had a group leader get one too.
+        WorkGroup.objects.filter(project__in=list(all_projects), leader__isnull=True).update(
+            leader=users["groupleader"]
+        )
 
     def _districts(self, projects: int) -> list[District]:
         wanted = DISTRICTS[: min(len(DISTRICTS), projects)]
@@ -428,7 +514,12 @@ class _DemoWriter:
         return districts
 
     def _projects(
-        self, count: int, households: int, districts: list[District], manager: User
+        self,
+        count: int,
+        households: int,
+        districts: list[District],
+        manager: User,
+        group_leader: User,
     ) -> list[_ProjectPlan]:
         kinds = list(ProjectKind)
         self.rng.shuffle(kinds)
@@ -450,7 +541,9 @@ class _DemoWriter:
                 else self.rng.uniform(1.2, 2.5)
             )
             land_mu = floor_area / Decimal("666.67") / Decimal(f"{plot_ratio:.2f}")
-            dates = self._milestone_dates(kind)
+            dates = self._milestone_dates(
+                kind, through=_SIGNING_UNDER_WAY[kind] if i == 0 else None
+            )
             start = min(dates.values())
             signing_end = start + dt.timedelta(days=self.rng.randint(180, 360))
             project = Project.objects.create(
@@ -472,7 +565,7 @@ class _DemoWriter:
             plan = _ProjectPlan(project=project, division=division, households=n, places=places)
             self._milestones(project, dates, manager)
             plan.groups = WorkGroup.objects.bulk_create(
-                WorkGroup(project=project, name=f"第{_NUMERALS[g]}工作组")
+                WorkGroup(project=project, name=f"第{_NUMERALS[g]}工作组", leader=group_leader)
                 for g in range(self.rng.randint(3, 6))
             )
             self.result.work_groups += len(plan.groups)
@@ -505,12 +598,15 @@ class _DemoWriter:
         used.add(name)
         return name
 
-    def _milestone_dates(self, kind: str) -> dict[str, dt.date]:
-        """Actual dates of the first few required steps, all in the past and all keeping the
-        template's rules with room to spare (so that no holiday can make one too early)."""
+    def _milestone_dates(self, kind: str, *, through: str | None = None) -> dict[str, dt.date]:
+        """Actual dates of the first few required steps (at least up to ``through``), all in
+        the past and all keeping the template's rules with room to spare (so that no holiday
+        can make one too early)."""
         steps = [s for s in template_for(kind) if s.required]
         # Short of the last two steps: every demo project is still under way.
         wanted = self.rng.randint(2, min(7, len(steps) - 2))
+        if through is not None:
+            wanted = max(wanted, [s.code for s in steps].index(through) + 1)
         offsets: dict[str, int] = {}
         for step in steps[:wanted]:
             offsets[step.code] = self._offset(step, offsets)

@@ -15,6 +15,7 @@ from zhengqian.core.demo import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     SeedRefused,
+    SeedResult,
     demo_accounts_exist,
     seed_demo,
 )
@@ -37,7 +38,8 @@ class Command(BaseCommand):
     help = (
         "Fill the database with synthetic demo data: an account for every role (password "
         f"{DEMO_PASSWORD}), projects with work groups and milestones, households and their "
-        "members. The same seed gives the same data."
+        "members, valuations, and the first project's casework through to signed agreements. "
+        "The same seed gives the same data."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,6 +54,13 @@ class Command(BaseCommand):
             "milestone dates are counted back from it.",
         )
         parser.add_argument("--batch-size", type=_count(1), default=5000)
+        parser.add_argument(
+            "--no-casework",
+            action="store_true",
+            help="Stop after the survey data and the valuations: no ownership confirmations, "
+            "compensation policy, calculations or agreements in the first project (quicker; "
+            "for tests and benchmarks of the survey data).",
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -80,6 +89,7 @@ class Command(BaseCommand):
                 as_of=options["as_of"],
                 batch_size=options["batch_size"],
                 progress=progress,
+                casework=not options["no_casework"],
             )
         except (SeedRefused, ValueError) as exc:
             raise CommandError(str(exc)) from exc
@@ -101,6 +111,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  valuations {result.valuations}, valuation reports {result.valuation_reports}"
         )
+        if not options["no_casework"]:
+            self._casework(result)
         self.stdout.write(
             f"  demo accounts: {result.accounts_created} created; password {DEMO_PASSWORD}"
         )
@@ -109,3 +121,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"    {account.username:<{width}}  {account.full_name}  {account.role.label}"
             )
+
+    def _casework(self, result: SeedResult) -> None:
+        self.stdout.write(
+            f"  ownership confirmations {result.confirmations_started} "
+            f"({result.confirmations_locked} locked), compensation policies published "
+            f"{result.policies_published}, calculations {result.calculations} "
+            f"({result.calculations_approved} approved)"
+        )
+        self.stdout.write(
+            f"  agreements drafted {result.agreements_drafted}, signed {result.agreements_signed}"
+        )
