@@ -23,6 +23,18 @@ from bench.harness import Result, print_table, progress, write_results  # noqa: 
 RESULTS = ROOT / "bench" / "results.json"
 
 
+SUITES = (
+    "cases",
+    "household_list",
+    "seed",
+    "survey_import",
+    "valuation_import",
+    "valuation_entry",
+    "compensation",
+    "agreements",
+)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -37,6 +49,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="Few repetitions and a small seed, to check that the suite runs; "
         "results.json is left alone.",
+    )
+    parser.add_argument(
+        "--only",
+        choices=SUITES,
+        help="Run one suite only (results.json is left alone).",
     )
     return parser.parse_args(argv)
 
@@ -85,6 +102,7 @@ def main(argv: list[str]) -> int:
     from django.db import connections
 
     from bench import (
+        agreements,
         cases,
         compensation,
         household_list,
@@ -101,45 +119,69 @@ def main(argv: list[str]) -> int:
         progress(f"the machine is busy (load {load_before:.1f}): expect noisy figures")
     quick = args.quick
     results: list[Result] = []
+
+    def wanted(name: str) -> bool:
+        return args.only in (None, name)
+
+    database = database_description()
     try:
-        results += cases.audit_overhead(n=50 if quick else 500, warmup=10 if quick else 50)
-        results += cases.project_list(n=10 if quick else 100, warmup=2 if quick else 10)
-        results += cases.login(n=5 if quick else 30, warmup=1 if quick else 3)
-        results += household_list.household_list(
-            households=5_000 if quick else 100_000,
-            n=10 if quick else 50,
-            warmup=2 if quick else 5,
-        )
-        database = database_description()
+        if wanted("cases"):
+            results += cases.audit_overhead(n=50 if quick else 500, warmup=10 if quick else 50)
+            results += cases.project_list(n=10 if quick else 100, warmup=2 if quick else 10)
+            results += cases.login(n=5 if quick else 30, warmup=1 if quick else 3)
+        if wanted("household_list"):
+            results += household_list.household_list(
+                households=5_000 if quick else 100_000,
+                n=10 if quick else 50,
+                warmup=2 if quick else 5,
+            )
         connections.close_all()
-        results += cases.seed(
-            databases=databases,
-            env=env,
-            households=1000 if quick else 10_000,
-            runs=1 if quick else 3,
-        )
-        connections.close_all()
-        results += survey_import.run(
-            databases=databases,
-            env=env,
-            households=1000 if quick else 10_000,
-            # django-import-export takes minutes for 10,000 households: one run each.
-            runs={"ours": 1 if quick else 3, "iex": 1, "iex_bulk": 1, "export": 1 if quick else 3},
-        )
-        connections.close_all()
-        results += valuation_import.run(
-            databases=databases,
-            env=env,
-            households=1000 if quick else 10_000,
-            runs=1 if quick else 3,
-        )
-        connections.close_all()
-        results += valuation_entry.valuation_entry(n=10 if quick else 50, warmup=2 if quick else 5)
-        results += compensation.compensation(
-            households=1000 if quick else 10_000,
-            n=10 if quick else 50,
-            warmup=2 if quick else 5,
-        )
+        if wanted("seed"):
+            results += cases.seed(
+                databases=databases,
+                env=env,
+                households=1000 if quick else 10_000,
+                runs=1 if quick else 3,
+            )
+            connections.close_all()
+        if wanted("survey_import"):
+            results += survey_import.run(
+                databases=databases,
+                env=env,
+                households=1000 if quick else 10_000,
+                # django-import-export takes minutes for 10,000 households: one run each.
+                runs={
+                    "ours": 1 if quick else 3,
+                    "iex": 1,
+                    "iex_bulk": 1,
+                    "export": 1 if quick else 3,
+                },
+            )
+            connections.close_all()
+        if wanted("valuation_import"):
+            results += valuation_import.run(
+                databases=databases,
+                env=env,
+                households=1000 if quick else 10_000,
+                runs=1 if quick else 3,
+            )
+            connections.close_all()
+        if wanted("valuation_entry"):
+            results += valuation_entry.valuation_entry(
+                n=10 if quick else 50, warmup=2 if quick else 5
+            )
+        if wanted("compensation"):
+            results += compensation.compensation(
+                households=1000 if quick else 10_000,
+                n=10 if quick else 50,
+                warmup=2 if quick else 5,
+            )
+        if wanted("agreements"):
+            results += agreements.agreements(
+                households=100 if quick else 1000,
+                n=5 if quick else 20,
+                warmup=1 if quick else 3,
+            )
     finally:
         connections.close_all()
         databases.drop_all()
@@ -160,8 +202,8 @@ def main(argv: list[str]) -> int:
         f"load {load_before:.1f} at the start"
     )
     print_table(results)
-    if quick:
-        print("\n--quick: bench/results.json left unchanged.")
+    if quick or args.only:
+        print("\n--quick or --only: bench/results.json left unchanged.")
     else:
         write_results(RESULTS, results, context)
         print(f"\nWritten to {RESULTS.relative_to(ROOT)}.")
