@@ -43,6 +43,17 @@ def words(value: Decimal | str | None) -> str:
     return ("负" + amount_in_words(-amount)) if amount < 0 else amount_in_words(amount)
 
 
+def _absolute(value: Decimal | None) -> Decimal | None:
+    return None if value is None else abs(value)
+
+
+def _payer(balance: Decimal | None) -> str:
+    """Who pays the property-exchange difference, as the agreement names the parties."""
+    if balance is None or balance == 0:
+        return ""
+    return "乙方" if balance > 0 else "甲方"
+
+
 def chinese_date(day: dt.date | None) -> str:
     return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
 
@@ -140,8 +151,11 @@ def _context(
         "total_words": words(calculation.total),
         "mode": calculation.get_mode_display(),
         "exchange_area": str(calculation.exchange_area or ""),
-        "exchange_balance": money(calculation.exchange_balance),
-        "exchange_balance_words": words(calculation.exchange_balance),
+        # The engine's balance is what the household pays (+) or receives (−): the document
+        # states the amount and who pays it.
+        "exchange_balance": money(_absolute(calculation.exchange_balance)),
+        "exchange_balance_words": words(_absolute(calculation.exchange_balance)),
+        "exchange_payer": _payer(calculation.exchange_balance),
         "voucher_value": money(calculation.voucher_value),
         "voucher_value_words": words(calculation.voucher_value),
         "voucher_validity_months": str(policy.voucher_validity_months),

@@ -128,8 +128,11 @@ def catalogue(item_codes: Iterable[str] = (), categories: Iterable[str] = ()) ->
         "total_words": _s(_("total compensation, in words")),
         "mode": _s(_("resettlement mode")),
         "exchange_area": _s(_("area of the new flats (m²), property exchange")),
-        "exchange_balance": _s(_("difference to settle for the new flats")),
+        "exchange_balance": _s(_("difference to settle for the new flats (without sign)")),
         "exchange_balance_words": _s(_("difference to settle, in words")),
+        "exchange_payer": _s(
+            _("who pays the difference: 乙方 (the household) or 甲方 (the office)")
+        ),
         "voucher_value": _s(_("housing voucher face value")),
         "voucher_value_words": _s(_("housing voucher face value, in words")),
         "voucher_validity_months": _s(_("housing voucher validity (months)")),

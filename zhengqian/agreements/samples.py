@@ -451,8 +451,8 @@ def _exchange() -> bytes:
         "乙方选择产权调换方式。甲方提供产权调换房屋，建筑面积共计{{ exchange_area }}平方米，"
         "具体房号以选房确认结果为准。",
         "被征收房屋的补偿金额与产权调换房屋的价值相互结算后，产权调换差价为人民币（大写）"
-        "{{ exchange_balance_words }}，小写 ¥{{ exchange_balance }} 元，由应付差价的一方在"
-        "产权调换房屋交付前按房屋征收补偿方案的规定结清。",
+        "{{ exchange_balance_words }}，小写 ¥{{ exchange_balance }} 元，由{{ exchange_payer }}在"
+        "产权调换房屋交付前按房屋征收补偿方案的规定向对方结清。",
         "产权调换房屋交付前的过渡期内，甲方按房屋征收补偿方案的标准支付临时安置费。",
     )
     _payment(writer, "应付款项")

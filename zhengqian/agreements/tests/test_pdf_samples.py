@@ -115,8 +115,9 @@ def _context() -> dict[str, Any]:
         "total_words": amount_in_words(total),
         "mode": "货币补偿",
         "exchange_area": "90.00",
-        "exchange_balance": _yuan(Decimal(-52000)),
-        "exchange_balance_words": amount_in_words(Decimal(-52000)),
+        "exchange_balance": _yuan(Decimal(52000)),
+        "exchange_balance_words": amount_in_words(Decimal(52000)),
+        "exchange_payer": "甲方",
         "voucher_value": _yuan(total),
         "voucher_value_words": amount_in_words(total),
         "voucher_validity_months": 12,
@@ -184,7 +185,7 @@ def test_there_is_a_sample_for_every_agreement_kind() -> None:
 
 MODE_PLACEHOLDERS = {
     "cash": set(),
-    "exchange": {"exchange_area", "exchange_balance", "exchange_balance_words"},
+    "exchange": {"exchange_area", "exchange_balance", "exchange_balance_words", "exchange_payer"},
     "voucher": {"voucher_value", "voucher_value_words", "voucher_validity_months"},
     "non_residential": {"mode"},
     "supplement": {"original", "changes", "difference", "difference_words"},
@@ -234,6 +235,7 @@ def test_a_filled_in_sample_renders_to_a_pdf(kind: str, context: dict[str, Any])
         expected += [building["title_certificate_no"] for building in context["buildings"]]
     if kind == "exchange":
         expected += [context["exchange_balance"], context["exchange_balance_words"]]
+        expected += [f"由{context['exchange_payer']}在"]
     if kind == "voucher":
         expected += [context["voucher_value_words"]]
     for figure in expected:

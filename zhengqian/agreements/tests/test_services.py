@@ -553,3 +553,9 @@ def test_a_time_in_the_second_of_drafting_is_accepted(agr):  # type: ignore[no-u
     agreement = services.draft(actor=agr.officer, calculation=agr.calculation)
     at = agreement.drafted_at.replace(microsecond=0)
     assert signing(agr, agreement, at=at).is_signed
+
+
+def test_exchange_difference_is_stated_with_who_pays_it() -> None:
+    assert documents._payer(Decimal("-1258895.43")) == "甲方"
+    assert documents._payer(Decimal("52000.00")) == "乙方"
+    assert documents._payer(Decimal("0.00")) == documents._payer(None) == ""
