@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -96,6 +96,8 @@ def run_drafts(batch: DraftBatch) -> DraftBatch:
                     done += 1
                 except ValidationError as exc:
                     skipped[calculation.household.code] = " ".join(exc.messages)
+                except PermissionDenied as exc:  # the starter's role changed meanwhile
+                    skipped[calculation.household.code] = str(exc)
             if position % PROGRESS_EVERY == 0:
                 DraftBatch.objects.filter(pk=batch.pk).update(done=position, skipped=skipped)
     except Exception as exc:

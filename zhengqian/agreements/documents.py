@@ -77,11 +77,43 @@ def context(
     kind: str,
     drafted_on: dt.date,
     original: Any = None,
+    catalogue: dict[str, placeholders.Spec] | None = None,
 ) -> dict[str, Any]:
     """Every placeholder's value for an agreement drafted from this calculation (and, for a
-    supplement, correcting `original`)."""
+    supplement, correcting `original`: the agreement as last corrected). Items and category
+    subtotals the catalogue offers but this calculation does not have are zero, so that one
+    template serves every household."""
     with translation.override(LANGUAGE):
-        return _context(calculation, number, kind, drafted_on, original)
+        values = _context(calculation, number, kind, drafted_on, original)
+        if catalogue is not None:
+            _zero_missing(values, catalogue)
+        return values
+
+
+def _zero_missing(values: dict[str, Any], catalogue: dict[str, placeholders.Spec]) -> None:
+    categories = dict(CATEGORY_CHOICES)
+    for code, spec in catalogue["items"].fields.items():
+        values["items"].setdefault(
+            code,
+            {
+                "position": "",
+                "item": code,
+                "name": str(spec.help),
+                "category": "",
+                "rule": "",
+                "amount": money(Decimal("0")),
+                "amount_words": words(Decimal("0")),
+            },
+        )
+    for category in catalogue["totals"].fields:
+        values["totals"].setdefault(
+            category,
+            {
+                "name": str(categories.get(category, category)),
+                "amount": money(Decimal("0")),
+                "words": words(Decimal("0")),
+            },
+        )
 
 
 def _context(

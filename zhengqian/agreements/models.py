@@ -84,6 +84,11 @@ class AgreementSeries(models.Model):
     pattern = models.CharField(_("number pattern"), max_length=60, default=DEFAULT_PATTERN)
     next_number = models.PositiveIntegerField(_("next agreement number"), default=1)
     next_order = models.PositiveIntegerField(_("next signing order number"), default=1)
+    # Where the policy makes agreements take effect at a signing rate: the day the rate was
+    # reached within the signing period (from then on every signed agreement is in force), or
+    # the day after the period ended below it (from then on none can be signed).
+    effective_since = models.DateField(_("signing rate reached on"), null=True, blank=True)
+    lapsed_on = models.DateField(_("agreements lapsed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agreement numbering")

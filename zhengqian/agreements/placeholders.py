@@ -10,7 +10,7 @@ values, as a second guard.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -55,9 +55,13 @@ _CHANGE = {
 }
 
 
-def catalogue(item_codes: Iterable[str] = (), categories: Iterable[str] = ()) -> dict[str, Spec]:
+def catalogue(
+    item_codes: Iterable[str] | Mapping[str, str] = (), categories: Iterable[str] = ()
+) -> dict[str, Spec]:
     """Everything a template may use. `items` and `totals` are keyed by the policy's item codes
-    and the categories; the known keys are those of the project's policies."""
+    (given with their names, or alone) and the categories; the known keys are those of the
+    project's policies."""
+    names = dict(item_codes) if isinstance(item_codes, Mapping) else {c: c for c in item_codes}
     return {
         "agreement": Spec(
             _("the agreement"),
@@ -113,7 +117,7 @@ def catalogue(item_codes: Iterable[str] = (), categories: Iterable[str] = ()) ->
         "lines": Spec(_("calculation lines, in a loop: {% for line in lines %}"), _LINE, many=True),
         "items": Spec(
             _("one calculation line by its item code, e.g. items.moving.amount"),
-            {code: Spec(code, _LINE) for code in item_codes},
+            {code: Spec(name, _LINE) for code, name in names.items()},
             keyed=True,
         ),
         "totals": Spec(
@@ -209,6 +213,21 @@ def template_source(file: IO[bytes] | str) -> str:
     for name in PROPERTIES:
         xml += str(getattr(props, name, "") or "")
     return xml
+
+
+def in_headers_or_footers(file: IO[bytes] | str) -> bool:
+    """Whether the template has placeholders in a header or footer, which the PDF rendition
+    does not show (the agreement number there would be missing from the archived PDF)."""
+    from docx import Document
+    from docxtpl import DocxTemplate
+
+    doc = Document(file)  # type: ignore[arg-type]
+    for rel in doc.part.rels.values():
+        if rel.reltype in (DocxTemplate.HEADER_URI, DocxTemplate.FOOTER_URI):
+            blob = rel.target_part.blob or b""
+            if b"{{" in blob or b"{%" in blob:
+                return True
+    return False
 
 
 FOOTNOTES_URI = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"

@@ -442,12 +442,20 @@ def detail(user: Any, agreement: Agreement) -> Detail:
 # --- who may sign for the office ---------------------------------------------------------
 
 
-def _role_holders(role: RoleCode, project_id: int) -> QuerySet[Any]:
+def _role_holders(role: RoleCode, household: Any) -> QuerySet[Any]:
+    """Users holding the role for this household: in its project (or all projects) and, for
+    a membership limited to work groups, in the household's (as services.holds checks)."""
+    from zhengqian.accounts.models import Membership
+
+    memberships = Membership.objects.filter(role=role).filter(
+        Q(project_id=household.project_id) | Q(project__isnull=True)
+    )
+    scoped = memberships.filter(
+        Q(work_groups__isnull=True) | Q(work_groups=household.work_group_id)
+    )
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__role=role)
-        .filter(Q(memberships__project_id=project_id) | Q(memberships__project__isnull=True))
-        .distinct()
+        .objects.filter(is_active=True, pk__in=scoped.values("user_id"))
         .order_by("username")
     )
 
@@ -460,8 +468,8 @@ def eligible_signers(agreement: Agreement) -> dict[str, QuerySet[Any]]:
     leader_id = group.leader_id if group is not None else None
     return {
         "group_leader": users.filter(pk=leader_id) if leader_id else users.none(),
-        "cadre": _role_holders(RoleCode.COMMUNITY_CADRE, household.project_id),
-        "handler": _role_holders(RoleCode.SIGNING_OFFICER, household.project_id),
+        "cadre": _role_holders(RoleCode.COMMUNITY_CADRE, household),
+        "handler": _role_holders(RoleCode.SIGNING_OFFICER, household),
         "reviewer": users.filter(pk__in=services.approvers(agreement.calculation)),
     }
 

@@ -69,12 +69,15 @@ def _invalid(field: str, message: str, code: str) -> ValidationError:
 
 def project_catalogue(project: Project | int) -> dict[str, placeholders.Spec]:
     """The placeholders offered in this project: item codes are those of its policies."""
-    codes = (
-        PolicyItem.objects.filter(policy__project=project).values_list("code", flat=True).distinct()
-    )
     from zhengqian.compensation.engine import Category
 
-    return placeholders.catalogue(item_codes=sorted(set(codes)), categories=Category.ALL)
+    # The name of each code as the latest policy version has it.
+    names = dict(
+        PolicyItem.objects.filter(policy__project=project)
+        .order_by("policy__version")
+        .values_list("code", "name")
+    )
+    return placeholders.catalogue(item_codes=dict(sorted(names.items())), categories=Category.ALL)
 
 
 def _docx_bytes(upload: Any) -> bytes:
@@ -97,8 +100,18 @@ def check_template(project: Project | int, data: bytes) -> list[str]:
     """The placeholders a template uses; a ValidationError at "file" naming what is wrong."""
     try:
         source = placeholders.template_source(io.BytesIO(data))
+        outside = placeholders.in_headers_or_footers(io.BytesIO(data))
     except Exception:  # a damaged file: python-docx raises several kinds
         raise _invalid("file", _("The Word file cannot be read."), "unreadable") from None
+    if outside:
+        raise _invalid(
+            "file",
+            _(
+                "Placeholders stand in a header or footer, which the PDF of the agreement does "
+                "not show: put them in the body of the document."
+            ),
+            "header",
+        )
     try:
         return placeholders.check_source(source, project_catalogue(project))
     except placeholders.TemplateProblem as exc:
@@ -205,6 +218,31 @@ def check_pattern(pattern: str) -> str:
     return pattern
 
 
+def _clash(pattern: str, project: Project, next_number: int) -> str:
+    """A number already given that the pattern would give again to a later sequence, if any."""
+
+    def part(match: re.Match[str]) -> str:
+        name, width = match.group(1), int(match.group(2) or 0)
+        if name == "project":
+            return re.escape(project.code)
+        if name == "year":
+            return r"\d{4}"
+        return rf"(?P<seq>\d{{{max(width, 1)},}})"
+
+    pieces, last = [], 0
+    for m in _TOKEN.finditer(pattern):
+        pieces.append(re.escape(pattern[last : m.start()]))
+        pieces.append(part(m))
+        last = m.end()
+    pieces.append(re.escape(pattern[last:]))
+    shape = re.compile("".join(pieces))
+    for number in Agreement.objects.filter(project=project).values_list("number", flat=True):
+        found = shape.fullmatch(number)
+        if found and int(found.group("seq")) >= next_number:
+            return number
+    return ""
+
+
 def series(project: Project | int) -> AgreementSeries:
     project_id = project if isinstance(project, int) else project.pk
     row, _created = AgreementSeries.objects.get_or_create(project_id=project_id)
@@ -218,6 +256,14 @@ def pattern_set(*, actor: Any, project: Project, pattern: str) -> AgreementSerie
     require(actor, Module.AGREEMENTS, Action.APPROVE, project=project)
     pattern = check_pattern(pattern)
     row = lock(series(project))
+    clash = _clash(pattern, project, row.next_number)
+    if clash:
+        raise _invalid(
+            "pattern",
+            _("With this pattern a later agreement would get number %(number)s again.")
+            % {"number": clash},
+            "reuse",
+        )
     old = row.pattern
     if old != pattern:
         row.pattern = pattern
@@ -325,6 +371,12 @@ def _check_draftable(calculation: Calculation, parent: Agreement | None) -> str:
         return kind_for(calculation, household)
     if parent.household_id != household.pk or not parent.is_main:
         raise ValidationError(_("Choose the household's main agreement."), code="parent")
+    if parent.void_requested_at is not None:
+        raise ValidationError(
+            _("Voiding of agreement %(number)s has been asked for: it is not corrected now.")
+            % {"number": parent.number},
+            code="parent_void_requested",
+        )
     if parent.status not in (AgreementStatus.PENDING, AgreementStatus.EFFECTIVE):
         raise ValidationError(
             _("Only a signed agreement in force is corrected by a supplement."),
@@ -344,14 +396,16 @@ def _check_draftable(calculation: Calculation, parent: Agreement | None) -> str:
     return AgreementKind.SUPPLEMENT
 
 
-def _latest_total(parent: Agreement) -> Decimal:
-    """What the household is owed under the agreement as corrected so far."""
+def in_force(parent: Agreement) -> Agreement:
+    """The agreement as last corrected: its latest signed supplement, or itself. A new
+    supplement states its figures and its difference against this one."""
     last = (
         parent.supplements.filter(status__in=[AgreementStatus.PENDING, AgreementStatus.EFFECTIVE])
+        .select_related("calculation")
         .order_by("-sequence")
         .first()
     )
-    return last.calculation.total if last is not None else parent.total
+    return last if last is not None else parent
 
 
 @dataclass
@@ -388,17 +442,15 @@ def _draft(
     number = format_number(
         pattern, project_code=household.project.code, year=today.year, seq=sequence
     )
-    original = None
-    if parent is not None:
-        original = parent
+    original = in_force(parent) if parent is not None else None
     values = documents.context(
-        calculation=calculation, number=number, kind=kind, drafted_on=today, original=original
+        calculation=calculation,
+        number=number,
+        kind=kind,
+        drafted_on=today,
+        original=original,
+        catalogue=project_catalogue(household.project_id),
     )
-    if parent is not None:
-        # The supplement states the difference to the agreement as corrected so far.
-        base = _latest_total(parent)
-        values["difference"] = documents.signed_money(calculation.total - base)
-        values["difference_words"] = documents.words(calculation.total - base)
     docx, pdf = documents.render(template_bytes, values, title=number)
     agreement = Agreement(
         project_id=household.project_id,
@@ -410,7 +462,7 @@ def _draft(
         sequence=sequence,
         number=number,
         total=calculation.total,
-        difference=(calculation.total - _latest_total(parent)) if parent is not None else None,
+        difference=(calculation.total - original.total) if original is not None else None,
         docx_sha256=documents.sha256(docx),
         pdf_sha256=documents.sha256(pdf),
         drafted_by=actor,
@@ -448,6 +500,8 @@ def draft(*, actor: Any, calculation: Calculation, parent: Agreement | None = No
     household = calculation.household
     require_household(actor, household, Module.AGREEMENTS, Action.CREATE)
     lock(household)
+    if parent is not None:
+        parent = lock(parent)  # a request to void it waits for this draft, or refuses it
     calculation = Calculation.objects.select_related("household__project", "policy").get(
         pk=calculation.pk
     )
@@ -478,9 +532,13 @@ class Party:
     power_of_attorney: Any = None
 
 
-def _holds(user: Any, role: RoleCode, project_id: int) -> bool:
+def holds(user: Any, role: RoleCode, household: Household) -> bool:
+    """The user holds the role for this household: in its project (or all projects), and, when
+    the role is limited to work groups, in the household's."""
     return any(
-        g.role == role and (g.project_id is None or g.project_id == project_id)
+        g.role == role
+        and (g.project_id is None or g.project_id == household.project_id)
+        and (not g.work_group_ids or household.work_group_id in g.work_group_ids)
         for g in grants_iter(user)
     )
 
@@ -529,15 +587,15 @@ def _check_office(
                 else _("Only the leader of the household's work group signs here."),
                 code="not_leader",
             )
-        elif capacity == OfficeCapacity.CADRE and not _holds(
-            user, RoleCode.COMMUNITY_CADRE, household.project_id
+        elif capacity == OfficeCapacity.CADRE and not holds(
+            user, RoleCode.COMMUNITY_CADRE, household
         ):
             errors[field] = ValidationError(
                 _("This person is not a village or community cadre of the project."),
                 code="not_cadre",
             )
-        elif capacity == OfficeCapacity.HANDLER and not _holds(
-            user, RoleCode.SIGNING_OFFICER, household.project_id
+        elif capacity == OfficeCapacity.HANDLER and not holds(
+            user, RoleCode.SIGNING_OFFICER, household
         ):
             errors[field] = ValidationError(
                 _("The handler must be a signing officer of the project."), code="not_handler"
@@ -556,7 +614,12 @@ def _check_party(household: Household, party: Party) -> dict[str, ValidationErro
     errors: dict[str, ValidationError] = {}
     name, id_number = (party.name or "").strip(), (party.id_number or "").strip().upper()
     if party.capacity == PartyCapacity.HEAD:
-        if name != household.head_name or id_number != household.head_id_number.upper():
+        if name == household.head_name and id_number != household.head_id_number.upper():
+            errors["party_id_number"] = ValidationError(
+                _("The ID number of the head of household is not the one surveyed."),
+                code="not_head",
+            )
+        elif name != household.head_name:
             errors["party_name"] = ValidationError(
                 _(
                     "The head of household is %(name)s as surveyed; anyone else signs as a "
@@ -613,12 +676,36 @@ def signing_date_check(calculation: Calculation, signed_on: dt.date) -> None:
     inputs["events"] = events
     try:
         result = compensation.evaluate(calculation.policy, inputs)
-    except ValidationError:
-        return  # the date does not enter any rule the calculation could evaluate
+    except ValidationError as exc:
+        raise _invalid(
+            "signed_at",
+            _("The calculation cannot be checked against the real signing date: %(problem)s")
+            % {"problem": " ".join(exc.messages)},
+            "signing_date",
+        ) from None
     stored = {line.item: line for line in calculation.lines.all()}
-    for line in result.lines:
-        old = stored.get(line.item)
-        if old is None or old.exception_id is not None:
+    now = {line.item: line for line in result.lines}
+    for item in sorted(set(stored) | set(now)):
+        old, line = stored.get(item), now.get(item)
+        if line is None or old is None:
+            message = (
+                _(
+                    "Signed on %(day)s, the item %(item)s would no longer apply: recalculate "
+                    "with the real signing date and have it approved first."
+                )
+                if line is None
+                else _(
+                    "Signed on %(day)s, the item %(item)s would apply as well: recalculate "
+                    "with the real signing date and have it approved first."
+                )
+            )
+            named = old if old is not None else line
+            raise _invalid(
+                "signed_at",
+                message % {"day": signed_on.isoformat(), "item": named.name},  # type: ignore[union-attr]
+                "signing_date",
+            )
+        if old.exception_id is not None:
             continue
         if old.policy_amount != line.amount:
             raise _invalid(
@@ -735,7 +822,12 @@ def sign(
     signed_on = timezone.localtime(signed_at).date()
     signing_date_check(agreement.calculation, signed_on)
     rate = signing_rate(agreement.project_id)
-    if agreement.is_main and _period_over(rate, signed_on) and not rate.reached:
+    state = series(agreement.project_id)
+    if (
+        rate.conditional
+        and state.effective_since is None
+        and (state.lapsed_on is not None or (_period_over(rate, signed_on) and not rate.reached))
+    ):
         raise ValidationError(
             _(
                 "The signing period ended on %(day)s below the required signing rate: the "
@@ -743,6 +835,16 @@ def sign(
             )
             % {"day": rate.period_end},
             code="lapsed",
+        )
+    parent = lock(agreement.parent) if agreement.parent is not None else None
+    if parent is not None and parent.status not in (
+        AgreementStatus.PENDING,
+        AgreementStatus.EFFECTIVE,
+    ):
+        raise ValidationError(
+            _("Agreement %(number)s, which this supplement corrects, is %(status)s.")
+            % {"number": parent.number, "status": parent.get_status_display()},
+            code="parent_not_in_force",
         )
     if agreement.is_main:
         order, _pattern = _take(agreement.project_id, "next_order")
@@ -770,12 +872,11 @@ def sign(
     scan.seek(0)
     agreement.scan = scan
     if agreement.is_main:
-        agreement.status = (
-            AgreementStatus.PENDING if rate.conditional else AgreementStatus.EFFECTIVE
-        )
+        in_force_now = not rate.conditional or state.effective_since is not None
+        agreement.status = AgreementStatus.EFFECTIVE if in_force_now else AgreementStatus.PENDING
     else:
-        parent_status = agreement.parent.status  # type: ignore[union-attr]
-        agreement.status = parent_status
+        assert parent is not None  # a supplement
+        agreement.status = parent.status
     if agreement.status == AgreementStatus.EFFECTIVE:
         agreement.effective_on = signed_on
     agreement.save()
@@ -820,21 +921,31 @@ def sign(
 def settle(*, project_id: int, today: dt.date | None = None, actor: Any = None) -> str:
     """Bring the project's pending agreements to their state: all effective at once when the
     signing rate has reached the policy's threshold within the signing period, all lapsed
-    when the period has ended below it. Idempotent; run at each signing and daily."""
+    when the period has ended below it. What happened is kept on the project's series, so a
+    later void (the rate falls) or a signing after the period keeps to it. Idempotent; run at
+    each signing and daily."""
     today = today or timezone.localdate()
     rate = signing_rate(project_id)
+    state = lock(series(project_id))
     pending = Agreement.objects.filter(project_id=project_id, status=AgreementStatus.PENDING)
-    # Reached within the period (signing after a period that ended below the rate is refused,
-    # so a reached rate was reached in time): every pending agreement takes effect.
-    if not rate.conditional or rate.reached:
+    changed = False
+    if not rate.conditional or state.effective_since is not None:
         to, day = AgreementStatus.EFFECTIVE, today
-    elif _period_over(rate, today):
+    elif state.lapsed_on is None and rate.reached and not _period_over(rate, today):
+        to, day = AgreementStatus.EFFECTIVE, today
+        state.effective_since = today
+        state.save(update_fields=["effective_since"])
+        changed = True
+    elif state.lapsed_on is None and _period_over(rate, today):
         assert rate.period_end is not None  # _period_over needs it
         to, day = AgreementStatus.LAPSED, rate.period_end + dt.timedelta(days=1)
+        state.lapsed_on = day
+        state.save(update_fields=["lapsed_on"])
+        changed = True
     else:
         return ""
     numbers = list(pending.order_by("sequence").values_list("number", flat=True))
-    if not numbers:
+    if not numbers and not changed:
         return ""
     if to == AgreementStatus.EFFECTIVE:
         pending.update(status=to, effective_on=day)
@@ -903,16 +1014,36 @@ def void_request(*, actor: Any, agreement: Agreement, reason: str) -> Agreement:
     return agreement
 
 
-@transaction.atomic
 def void_decide(*, actor: Any, agreement: Agreement, approve: bool, password: str) -> Agreement:
     """The project manager approves (or refuses) a request to void, with the password again.
-    A void agreement keeps its number; the number is never given again."""
+    A void agreement keeps its number; the number is never given again. A wrong password is
+    recorded (outside the refused transaction, so that the record stays)."""
     require(actor, Module.AGREEMENTS, Action.APPROVE, project=agreement.project_id)
     if not actor.check_password(password or ""):
+        with transaction.atomic():
+            record(
+                actor=actor,
+                event_type="auth.sudo_failed",
+                target=agreement,
+                project=agreement.project_id,
+                details={"action": "agreement.void"},
+            )
         raise _invalid("password", _("The password is not correct."), "password")
+    return _void_decide(actor=actor, agreement=agreement, approve=approve)
+
+
+@transaction.atomic
+def _void_decide(*, actor: Any, agreement: Agreement, approve: bool) -> Agreement:
     agreement = lock(agreement)
     if agreement.void_requested_at is None or agreement.status == AgreementStatus.VOID:
         raise ValidationError(_("No request to void this agreement is waiting."), code="none")
+    live = agreement.supplements.exclude(status=AgreementStatus.VOID).first()
+    if approve and live is not None:
+        raise ValidationError(
+            _("Supplement %(number)s corrects this agreement: void it first.")
+            % {"number": live.number},
+            code="supplements",
+        )
     if agreement.void_requested_by_id == actor.pk:
         raise AccessDenied(
             _("Whoever asked for voiding cannot approve it."),

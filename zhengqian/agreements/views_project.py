@@ -27,6 +27,7 @@ from zhengqian.agreements import batch as batches
 from zhengqian.agreements import selectors, services, tasks
 from zhengqian.agreements.forms import FilterForm, PatternForm, TemplateUploadForm
 from zhengqian.agreements.models import AgreementKind, DraftBatch
+from zhengqian.audit.services import record_read, record_search
 from zhengqian.core.forms import attach_errors
 from zhengqian.core.http import is_htmx
 from zhengqian.projects.models import Project
@@ -46,6 +47,23 @@ def _overview(
         user, project, status=data.get("status") or "", search=data.get("q") or ""
     )
     page = Paginator(agreements, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    if data.get("q") or data.get("status"):
+        record_search(
+            actor=user,
+            event_type="agreement.search",
+            project=project,
+            query={"q": data.get("q") or "", "status": data.get("status") or ""},
+            results=page.paginator.count,
+        )
+    rows = selectors.list_rows(user, project, list(page.object_list))
+    if selectors.may_in_project(user, project, Action.VIEW_PERSONAL) and rows:
+        # The heads' names are shown unmasked: which households' were seen is recorded.
+        record_read(
+            actor=user,
+            event_type="agreement.list",
+            project=project,
+            details={"households": [r["agreement"].household_id for r in rows]},
+        )
     query = request.GET.copy()
     query.pop("page", None)
     may_draft = selectors.may_in_project(user, project, Action.CREATE)
@@ -54,7 +72,7 @@ def _overview(
         "box": selectors.rate_box(project),
         "form": form,
         "page_obj": page,
-        "rows": selectors.list_rows(user, project, list(page.object_list)),
+        "rows": rows,
         "query_string": query.urlencode(),
         "may_draft": may_draft,
         "waiting": selectors.waiting_count(user, project) if may_draft else 0,

@@ -234,7 +234,8 @@ class Row:
 
 
 def _rows(user: Any, project: Project, page: Page) -> list[Row]:
-    show_personal = has_perm(user, Module.AGREEMENTS, Action.VIEW_PERSONAL, project=project)
+    # The hall screen may be projected for everyone present: names are always masked.
+    show_personal = False
     drafting_groups: set[int] | None = set()
     if has_perm(user, Module.AGREEMENTS, Action.CREATE, project=project):
         drafting_groups = work_group_ids_with(user, Module.AGREEMENTS, Action.CREATE, project.pk)

@@ -141,6 +141,8 @@ EVENT_LABELS: dict[str, Promise] = {
     "agreement.void_refused": _("Voiding of an agreement refused"),
     "agreement.view": _("Agreement viewed with personal data"),
     "agreement.file": _("Agreement file opened"),
+    "agreement.list": _("Agreements listed with the heads' names"),
+    "agreement.search": _("Agreements searched"),
 }
 
 

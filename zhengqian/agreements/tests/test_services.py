@@ -559,3 +559,163 @@ def test_exchange_difference_is_stated_with_who_pays_it() -> None:
     assert documents._payer(Decimal("-1258895.43")) == "甲方"
     assert documents._payer(Decimal("52000.00")) == "乙方"
     assert documents._payer(Decimal("0.00")) == documents._payer(None) == ""
+
+
+# --- what a second reading found ---------------------------------------------------------------
+
+
+def _corrected(agr, moving: str):  # type: ignore[no-untyped-def]
+    """A newer approved calculation of the household with the moving fee set by decision."""
+    calc = compensation.calculate(
+        actor=agr.accountant,
+        household=agr.household,
+        mode="cash",
+        exceptions={"moving": (Decimal(moving), _decision(agr))},
+    )
+    approve(agr, calc)
+    compensation.review(actor=agr.leader, calculation=calc, approve=True)
+    calc.refresh_from_db()
+    return calc
+
+
+def test_a_second_supplement_states_its_figures_against_the_first(agr):  # type: ignore[no-untyped-def]
+    main = signing(agr, services.draft(actor=agr.officer, calculation=agr.calculation))
+    first = signing(
+        agr, services.draft(actor=agr.officer, calculation=_corrected(agr, "9999.00"), parent=main)
+    )
+    third = _corrected(agr, "12000.00")
+    second = services.draft(actor=agr.officer, calculation=third, parent=main)
+    assert second.difference == third.total - first.calculation.total == Decimal("2001.00")
+    with second.docx.open("rb") as f:
+        text = docx_text(f.read())
+    # The corrected agreement named is the first supplement; its line change and the
+    # difference say the same +2,001.00.
+    assert f"补充原协议 {first.number}" in text
+    assert "9,999.00 → 12,000.00（+2,001.00）" in text
+    assert "差额：+2,001.00 元" in text
+
+
+def test_no_supplement_while_voiding_is_asked_for(agr):  # type: ignore[no-untyped-def]
+    main = signing(agr, services.draft(actor=agr.officer, calculation=agr.calculation))
+    services.void_request(actor=agr.officer, agreement=main, reason="户主身份有误")
+    with pytest.raises(ValidationError) as exc:
+        services.draft(actor=agr.officer, calculation=_corrected(agr, "9999.00"), parent=main)
+    assert exc.value.code == "parent_void_requested"
+
+
+def test_after_a_lapse_no_agreement_can_be_signed(agr):  # type: ignore[no-untyped-def]
+    end = timezone.localdate() + dt.timedelta(days=3)
+    _conditional(agr, "100", end)
+    second = _second_household(agr)
+    signing(agr, services.draft(actor=agr.officer, calculation=agr.calculation))
+    services.settle(project_id=agr.project.pk, today=end + dt.timedelta(days=1))
+    late = services.draft(actor=agr.officer, calculation=second)
+    with pytest.raises(ValidationError) as exc:
+        signing(agr, late)  # signed within the period on paper, recorded after the lapse
+    assert exc.value.code == "lapsed"
+
+
+def test_once_in_force_a_redrafted_agreement_takes_effect_after_the_period(agr):  # type: ignore[no-untyped-def]
+    _conditional(agr, "100", timezone.localdate() + dt.timedelta(days=3))
+    second = _second_household(agr)
+    signing(agr, services.draft(actor=agr.officer, calculation=agr.calculation))
+    a2 = signing(agr, services.draft(actor=agr.officer, calculation=second))
+    assert a2.status == AgreementStatus.EFFECTIVE
+    assert services.series(agr.project).effective_since == timezone.localdate()
+    services.void_request(actor=agr.officer, agreement=a2, reason="姓名错误")
+    services.void_decide(actor=agr.pm, agreement=a2, approve=True, password=PASSWORD)
+    agr.project.policies.filter(status="published").update(
+        signing_period_end=timezone.localdate() - dt.timedelta(days=1)
+    )
+    redrafted = signing(agr, services.draft(actor=agr.officer, calculation=second))
+    assert redrafted.status == AgreementStatus.EFFECTIVE  # the rate was reached in time
+
+
+def test_items_of_the_policy_the_calculation_lacks_are_zero(agr):  # type: ignore[no-untyped-def]
+    policy = compensation.policy_draft(actor=agr.pm, project=agr.project)
+    compensation.policy_item_save(
+        actor=agr.pm,
+        policy=policy,
+        code="voucher_bonus",
+        name="房票奖励",
+        category="incentive",
+        rule={"type": "per_household", "amount": "20000"},
+        modes=["voucher"],
+    )
+    compensation.policy_publish(actor=agr.pm, policy=policy)
+    services.template_upload(
+        actor=agr.pm,
+        project=agr.project,
+        kind="cash",
+        title="含房票奖励",
+        file=docx_upload(
+            minimal_template(["{{ items.voucher_bonus.name }}：{{ items.voucher_bonus.amount }}"])
+        ),
+    )
+    agreement = services.draft(actor=agr.officer, calculation=agr.calculation)
+    with agreement.docx.open("rb") as f:
+        assert "房票奖励：0.00" in docx_text(f.read())
+
+
+def test_office_roles_limited_to_work_groups_count_there_only(agr):  # type: ignore[no-untyped-def]
+    agreement = services.draft(actor=agr.officer, calculation=agr.calculation)
+    elsewhere = UserFactory(username="cadre-of-another-village")
+    grant(elsewhere, RoleCode.COMMUNITY_CADRE, agr.project, work_groups=[agr.world.other_group])
+    with pytest.raises(ValidationError) as exc:
+        signing(agr, agreement, office={OfficeCapacity.CADRE.value: (elsewhere, timezone.now())})
+    assert "office_cadre" in errors_of(exc)
+    from zhengqian.agreements.selectors import eligible_signers
+
+    cadres = set(eligible_signers(agreement)["cadre"])
+    assert agr.cadre in cadres and elsewhere not in cadres
+
+
+def test_a_wrong_head_id_number_is_shown_at_its_field(agr):  # type: ignore[no-untyped-def]
+    household = agr.household
+    household.head_id_number = id_number()
+    household.save(update_fields=["head_id_number"])
+    agreement = services.draft(actor=agr.officer, calculation=agr.calculation)
+    party = services.Party(PartyCapacity.HEAD, household.head_name, id_number(male=False))
+    with pytest.raises(ValidationError) as exc:
+        signing(agr, agreement, party=party)
+    assert list(errors_of(exc)) == ["party_id_number"]
+
+
+def test_a_pattern_that_would_give_a_number_again_is_refused(agr):  # type: ignore[no-untyped-def]
+    services.pattern_set(actor=agr.pm, project=agr.project, pattern="A-{seq}0")
+    services.draft(actor=agr.officer, calculation=agr.calculation)  # sequence 1: "A-10"
+    series = services.series(agr.project)
+    series.next_number = 10  # as if nine more had been drafted: sequence 10 would be "A-10"
+    series.save()
+    with pytest.raises(ValidationError) as exc:
+        services.pattern_set(actor=agr.pm, project=agr.project, pattern="A-{seq}")
+    assert "A-10" in errors_of(exc)["pattern"][0]
+    services.pattern_set(actor=agr.pm, project=agr.project, pattern="A-{seq:6}")  # A-000010
+
+
+def test_placeholders_in_a_header_are_refused(agr):  # type: ignore[no-untyped-def]
+    from docx import Document
+
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "协议编号 {{ agreement.number }}"
+    doc.add_paragraph("{{ household.head_name }}")
+    out = io.BytesIO()
+    doc.save(out)
+    with pytest.raises(ValidationError) as exc:
+        services.template_upload(
+            actor=agr.pm,
+            project=agr.project,
+            kind="cash",
+            title="页眉模板",
+            file=docx_upload(out.getvalue()),
+        )
+    assert "file" in errors_of(exc)
+
+
+def test_a_wrong_password_for_voiding_is_recorded(agr):  # type: ignore[no-untyped-def]
+    agreement = signing(agr, services.draft(actor=agr.officer, calculation=agr.calculation))
+    services.void_request(actor=agr.officer, agreement=agreement, reason="错误")
+    with pytest.raises(ValidationError):
+        services.void_decide(actor=agr.pm, agreement=agreement, approve=True, password="nope")
+    event = Event.objects.get(event_type="auth.sudo_failed")
+    assert event.actor_id == agr.pm.pk and event.details == {"action": "agreement.void"}
