@@ -109,9 +109,9 @@ def _user(username: str, role: RoleCode, project: Project) -> User:
 
 def _seed(project: Project, households: int, valuer: User) -> None:
     firm = AppraisalFirm.objects.create(
-        name="核算基准估价有限公司",
+        name=f"核算基准估价有限公司（{project.code}）",
         grade="1",
-        certificate_no="BENCH-COMP",
+        certificate_no=f"BENCH-{project.code}",
         valid_until=dt.date(2030, 12, 31),
     )
     Household.objects.bulk_create(
