@@ -218,3 +218,17 @@ def is_system_admin(user: Any) -> bool:
 
 def grants_iter(user: Any) -> Iterable[_Grant]:
     return iter(_state(user)[0])
+
+
+def holds_role(
+    user: Any, role: RoleCode | str, project_id: int, work_group_id: int | None = None
+) -> bool:
+    """Whether the user holds this very role (not merely its rights) in the project, or in all
+    projects; a membership limited to work groups counts only in those (pass the record's
+    work group). For steps that name a role: a review step, a signature in a capacity."""
+    return any(
+        g.role == str(role)
+        and (g.project_id is None or g.project_id == project_id)
+        and (not g.work_group_ids or work_group_id in g.work_group_ids)
+        for g in grants_iter(user)
+    )

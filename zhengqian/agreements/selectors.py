@@ -444,7 +444,7 @@ def detail(user: Any, agreement: Agreement) -> Detail:
 
 def _role_holders(role: RoleCode, household: Any) -> QuerySet[Any]:
     """Users holding the role for this household: in its project (or all projects) and, for
-    a membership limited to work groups, in the household's (as services.holds checks)."""
+    a membership limited to work groups, in the household's (as holds_role checks)."""
     from zhengqian.accounts.models import Membership
 
     memberships = Membership.objects.filter(role=role).filter(

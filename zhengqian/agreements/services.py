@@ -31,7 +31,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqian.accounts.permissions import AccessDenied, grants_iter, require
+from zhengqian.accounts.permissions import AccessDenied, holds_role, require
 from zhengqian.accounts.roles import Action, Module, RoleCode
 from zhengqian.agreements import documents, placeholders
 from zhengqian.agreements.models import (
@@ -532,17 +532,6 @@ class Party:
     power_of_attorney: Any = None
 
 
-def holds(user: Any, role: RoleCode, household: Household) -> bool:
-    """The user holds the role for this household: in its project (or all projects), and, when
-    the role is limited to work groups, in the household's."""
-    return any(
-        g.role == role
-        and (g.project_id is None or g.project_id == household.project_id)
-        and (not g.work_group_ids or household.work_group_id in g.work_group_ids)
-        for g in grants_iter(user)
-    )
-
-
 def _second(moment: dt.datetime) -> dt.datetime:
     """Times of signing are entered to the second: compared with the drafting at that grain."""
     return moment.replace(microsecond=0)
@@ -587,15 +576,15 @@ def _check_office(
                 else _("Only the leader of the household's work group signs here."),
                 code="not_leader",
             )
-        elif capacity == OfficeCapacity.CADRE and not holds(
-            user, RoleCode.COMMUNITY_CADRE, household
+        elif capacity == OfficeCapacity.CADRE and not holds_role(
+            user, RoleCode.COMMUNITY_CADRE, household.project_id, household.work_group_id
         ):
             errors[field] = ValidationError(
                 _("This person is not a village or community cadre of the project."),
                 code="not_cadre",
             )
-        elif capacity == OfficeCapacity.HANDLER and not holds(
-            user, RoleCode.SIGNING_OFFICER, household
+        elif capacity == OfficeCapacity.HANDLER and not holds_role(
+            user, RoleCode.SIGNING_OFFICER, household.project_id, household.work_group_id
         ):
             errors[field] = ValidationError(
                 _("The handler must be a signing officer of the project."), code="not_handler"

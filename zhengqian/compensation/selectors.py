@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhengqian.accounts.permissions import OutOfScope, has_perm
+from zhengqian.accounts.permissions import OutOfScope, has_perm, holds_role
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.compensation import services
 from zhengqian.compensation.models import (
@@ -140,8 +140,8 @@ def actions_for(user: Any, calculation: Calculation) -> Actions:
     if not status.in_review or calculation.prepared_by_id == user.pk:
         return Actions()
     action = Action.APPROVE if status == CalculationStatus.LEADER_REVIEW else Action.REVIEW
-    if not _may(user, household, action) or not services._holds_role(
-        user, services._REVIEWER_ROLE[status], household.project_id
+    if not _may(user, household, action) or not holds_role(
+        user, services.REVIEWER_ROLE[status], household.project_id, household.work_group_id
     ):
         return Actions()
     chain_start = (

@@ -24,7 +24,7 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from zhengqian.accounts.permissions import AccessDenied, grants_iter, require
+from zhengqian.accounts.permissions import AccessDenied, holds_role, require
 from zhengqian.accounts.roles import Action, Module, RoleCode
 from zhengqian.audit.services import record, snapshot
 from zhengqian.compensation import engine
@@ -675,7 +675,7 @@ _NEXT = {
     CalculationStatus.LEADER_REVIEW: CalculationStatus.APPROVED,
 }
 # The role that decides at each step (the right alone is shared: accountants may also review).
-_REVIEWER_ROLE = {
+REVIEWER_ROLE = {
     CalculationStatus.POLICY_REVIEW: RoleCode.POLICY_REVIEWER,
     CalculationStatus.ACCOUNTING_REVIEW: RoleCode.ACCOUNTANT,
     CalculationStatus.LEADER_REVIEW: RoleCode.LEADER,
@@ -694,13 +694,6 @@ def _transition(
     )
     calculation.status = to
     calculation.save(update_fields=["status", "updated_at"])
-
-
-def _holds_role(actor: Any, role: RoleCode, project_id: int) -> bool:
-    return any(
-        g.role == role and (g.project_id is None or g.project_id == project_id)
-        for g in grants_iter(actor)
-    )
 
 
 def _require_not_stale(calculation: Calculation) -> None:
@@ -751,9 +744,9 @@ def review(*, actor: Any, calculation: Calculation, approve: bool, reason: str =
         )
     action = Action.APPROVE if step == CalculationStatus.LEADER_REVIEW else Action.REVIEW
     require_household(actor, household, Module.COMPENSATION, action)
-    if not _holds_role(actor, _REVIEWER_ROLE[step], household.project_id):
+    if not holds_role(actor, REVIEWER_ROLE[step], household.project_id, household.work_group_id):
         raise AccessDenied(
-            _("This step is decided by the %(role)s.") % {"role": _REVIEWER_ROLE[step].label},
+            _("This step is decided by the %(role)s.") % {"role": REVIEWER_ROLE[step].label},
             module=Module.COMPENSATION.value,
             action=action.value,
             project_id=household.project_id,

@@ -169,3 +169,14 @@ def test_a_work_group_scope_limits_the_role_to_those_groups(world):  # type: ign
     )
     # The project as a whole stays visible to them.
     assert has_perm(user, Module.PROJECTS, Action.VIEW, project=world.project)
+
+
+def test_holding_a_role_follows_project_and_work_groups(world):  # type: ignore[no-untyped-def]
+    from zhengqian.accounts.permissions import holds_role
+
+    user = world.group_surveyor  # a surveyor limited to the first work group of project A
+    project = world.project.pk
+    assert holds_role(user, RoleCode.SURVEYOR, project, world.group.pk)
+    assert not holds_role(user, RoleCode.SURVEYOR, project, world.other_group.pk)
+    assert not holds_role(user, RoleCode.SURVEYOR, world.other_project.pk, world.group.pk)
+    assert not holds_role(user, RoleCode.ACCOUNTANT, project, world.group.pk)
