@@ -84,8 +84,8 @@ def test_a_valuer_enters_the_buildings_value_and_the_household_page_shows_it(
 
     valuation.save()
     expect(valuation.messages.first).to_be_visible()
-    expect(valuation.summary_total("buildings")).to_have_text("1507206.46")
-    expect(valuation.summary_total("decoration")).to_have_text("11600.50")
+    expect(valuation.summary_total("buildings")).to_have_text("1,507,206.46")
+    expect(valuation.summary_total("decoration")).to_have_text("11,600.50")
     v = Valuation.objects.get()
     assert v.buildings_total == Decimal("1507206.46") and v.prepared_by is not None
     assert v.total == Decimal("1518806.96") and v.decorations.count() == 2
@@ -93,8 +93,8 @@ def test_a_valuer_enters_the_buildings_value_and_the_household_page_shows_it(
     household = valuation.back_to_household()
     expect(household.valuation_status).to_be_visible()
     expect(household.valuation_section).to_have_attribute("data-status", "draft")
-    expect(household.valuation_total("buildings")).to_have_text("1507206.46")
-    expect(household.valuation_total()).to_have_text("1518806.96")
+    expect(household.valuation_total("buildings")).to_have_text("1,507,206.46")
+    expect(household.valuation_total()).to_have_text("1,518,806.96")
     expect(household.valuation_total_in_words).to_contain_text(amount_in_words(v.total))
     household.valuation_section.scroll_into_view_if_needed()
     household.screenshot(screenshots / "valuation-household-page.png")

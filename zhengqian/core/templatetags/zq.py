@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -26,7 +26,10 @@ def money(value: Decimal | int | str | None) -> str:
     """An amount with thousands separators and two decimals: 1,152,000.00."""
     if value is None or value == "":
         return ""
-    return f"{Decimal(str(value)):,.2f}"
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except InvalidOperation:  # not an amount (a dash, a note): shown as it is
+        return str(value)
 
 
 @register.filter

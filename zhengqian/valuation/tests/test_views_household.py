@@ -189,7 +189,7 @@ class TestThePage:
     def test_the_project_manager_reads_it_without_the_entry_form(self, chosen, login):  # type: ignore[no-untyped-def]
         enter(chosen.valuer, chosen.household)
         body = login(chosen.pm).get(url(chosen.household)).content.decode()
-        assert 'data-testid="figures"' in body and "1152000.00" in body
+        assert 'data-testid="figures"' in body and "1,152,000.00" in body
         assert 'data-testid="entry-form"' not in body
 
     def test_a_role_with_personal_data_rights_sees_the_name_and_it_is_recorded(  # type: ignore[no-untyped-def]
@@ -728,7 +728,7 @@ class TestHouseholdSection:
         v = enter(chosen.valuer, chosen.household)
         body = login(chosen.pm).get(f"/survey/households/{chosen.household.pk}/").content.decode()
         assert 'data-testid="valuation-section"' in body
-        assert f'data-total="total">{v.total}<' in body
+        assert f'data-total="total">{v.total:,.2f}<' in body
         assert amount_in_words(v.total) in body
         assert chosen.firm.name in body and "PG-H-001" in body
         assert f'href="/valuation/households/{chosen.household.pk}/"' in body
