@@ -24,6 +24,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --households $(DEMO_HOUSEHOLDS) --projects $(DEMO_PROJECTS) --if-empty
+	$(PY) manage.py fail_interrupted_jobs
 	@echo ""
 	@echo "  Zhengqian is running at http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
 	@echo "  Ctrl-C stops the web server and the worker."

@@ -22,6 +22,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "calendar.import": _("Holiday calendar loaded"),
     "calendar.remove": _("Calendar day removed"),
     "demo.seed": _("Demo data generated"),
+    "job.interrupted": _("Job interrupted by a stopped worker"),
     "dictionary.create": _("Dictionary entry added"),
     "dictionary.update": _("Dictionary entry changed"),
     "district.create": _("District created"),
