@@ -21,7 +21,7 @@ from zhengqian.accounts.roles import Action, Module
 from zhengqian.agreements import services
 from zhengqian.agreements.models import Agreement, AgreementStatus, BatchStatus, DraftBatch
 from zhengqian.audit.services import record
-from zhengqian.compensation.models import Calculation, CalculationStatus
+from zhengqian.compensation.models import Calculation
 from zhengqian.projects.models import Project
 
 # Up to this many agreements the drafting runs within the request; beyond it, in the worker.
@@ -33,17 +33,10 @@ def waiting(actor: Any, project: Project | int) -> QuerySet[Calculation]:
     """The approved calculations of households the actor may reach that have no agreement in
     force and no newer approved calculation: what a signing day would draft."""
     project_id = project if isinstance(project, int) else project.pk
-    newer = Calculation.objects.filter(
-        household_id=OuterRef("household_id"),
-        status=CalculationStatus.APPROVED,
-        number__gt=OuterRef("number"),
-    )
     live = Agreement.objects.filter(household_id=OuterRef("household_id"), parent__isnull=True)
     qs = (
-        Calculation.objects.filter(
-            household__project_id=project_id, status=CalculationStatus.APPROVED
-        )
-        .exclude(Exists(newer))
+        services.current_approved()
+        .filter(household__project_id=project_id)
         .exclude(Exists(live.exclude(status=AgreementStatus.VOID)))
     )
     groups = work_group_ids_with(actor, Module.AGREEMENTS, Action.CREATE, project_id)

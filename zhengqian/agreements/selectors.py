@@ -200,7 +200,7 @@ class RateBox:
 
     @property
     def period_over(self) -> bool:
-        return self.rate.period_end is not None and self.today > self.rate.period_end
+        return self.rate.period_over(self.today)
 
 
 def rate_box(project: Project) -> RateBox:

@@ -27,7 +27,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Exists, F, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,9 +50,7 @@ from zhengqian.compensation import services as compensation
 from zhengqian.compensation.models import (
     Calculation,
     CalculationStatus,
-    Policy,
     PolicyItem,
-    PolicyStatus,
 )
 from zhengqian.core.idcard import parse_id_number
 from zhengqian.core.updates import lock
@@ -303,6 +301,17 @@ def approvers(calculation: Calculation) -> set[int]:
         if CalculationStatus(t.from_status).in_review
         and t.to_status not in (CalculationStatus.RETURNED, CalculationStatus.SUPERSEDED)
     }
+
+
+def current_approved() -> QuerySet[Calculation]:
+    """Approved calculations that no newer approved one of their household replaces: each
+    household's latest approved calculation, the one an agreement is drafted from."""
+    newer = Calculation.objects.filter(
+        household_id=OuterRef("household_id"),
+        status=CalculationStatus.APPROVED,
+        number__gt=OuterRef("number"),
+    )
+    return Calculation.objects.filter(status=CalculationStatus.APPROVED).exclude(Exists(newer))
 
 
 def _require_current(calculation: Calculation) -> None:
@@ -715,14 +724,6 @@ def signing_date_check(calculation: Calculation, signed_on: dt.date) -> None:
             )
 
 
-def current_policy(project_id: int) -> Policy | None:
-    return (
-        Policy.objects.filter(project_id=project_id, status=PolicyStatus.PUBLISHED)
-        .order_by("-version")
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class Rate:
     signed: int
@@ -745,11 +746,15 @@ class Rate:
         # Compared exactly: signed / households ≥ threshold %.
         return Decimal(self.signed) * 100 >= self.threshold * self.households and self.signed > 0
 
+    def period_over(self, today: dt.date) -> bool:
+        """Whether the signing period has ended by `today` (False without an end date)."""
+        return self.period_end is not None and today > self.period_end
+
 
 def signing_rate(project_id: int) -> Rate:
     """Households with a signed main agreement (not void) out of the project's households,
     and the policy's condition."""
-    policy = current_policy(project_id)
+    policy = compensation.current_policy(project_id)
     signed = (
         Agreement.objects.filter(project_id=project_id, parent__isnull=True)
         .filter(
@@ -766,7 +771,7 @@ def signing_rate(project_id: int) -> Rate:
 
 
 def _period_over(rate: Rate, today: dt.date) -> bool:
-    return rate.conditional and rate.period_end is not None and today > rate.period_end
+    return rate.conditional and rate.period_over(today)
 
 
 @transaction.atomic

@@ -43,7 +43,7 @@ from zhengqian.accounts.permissions import has_perm, require, work_group_ids_wit
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.agreements import services
 from zhengqian.agreements.models import Agreement, AgreementStatus
-from zhengqian.compensation.models import Calculation, CalculationStatus
+from zhengqian.compensation.models import Calculation
 from zhengqian.core.http import is_htmx
 from zhengqian.core.masking import mask_name
 from zhengqian.projects.models import Project, WorkGroup
@@ -119,7 +119,7 @@ class Counters:
 
     @property
     def period_over(self) -> bool:
-        return self.rate.period_end is not None and self.today > self.rate.period_end
+        return self.rate.period_over(self.today)
 
     @property
     def progress(self) -> Decimal:
@@ -145,11 +145,6 @@ def counters(project: Project) -> Counters:
 def queue(user: Any, project: Project, *, work_group: int | None, state: str) -> QuerySet[Any]:
     """The latest approved calculation of each household the user reaches, with the state of
     the household's main agreement annotated, in the order of the signing day."""
-    newer = Calculation.objects.filter(
-        household_id=OuterRef("household_id"),
-        status=CalculationStatus.APPROVED,
-        number__gt=OuterRef("number"),
-    )
     # Without the model's ordering: it would join the project into every subquery.
     mains = Agreement.objects.filter(
         household_id=OuterRef("household_id"), parent__isnull=True
@@ -162,10 +157,8 @@ def queue(user: Any, project: Project, *, work_group: int | None, state: str) ->
 
     households = households_for_user(user, project, module=Module.AGREEMENTS, action=Action.VIEW)
     qs = (
-        Calculation.objects.filter(
-            household__in=households.values("pk"), status=CalculationStatus.APPROVED
-        )
-        .exclude(Exists(newer))
+        services.current_approved()
+        .filter(household__in=households.values("pk"))
         .annotate(
             agreement_id=live_field("pk"),
             agreement_status=live_field("status"),
