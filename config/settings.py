@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "zhengqian.valuation",
     "zhengqian.compensation",
     "zhengqian.agreements",
+    "zhengqian.payments",
+    "zhengqian.demolition",
 ]
 
 MIDDLEWARE = [

@@ -133,6 +133,8 @@ def build_default_matrix() -> dict[str, dict[str, set[str]]]:
     _grant(m, RoleCode.LEADER, Module.COMPENSATION, [Action.APPROVE])
     _grant(m, RoleCode.LEADER, Module.DASHBOARD, [Action.EXPORT])
     _grant(m, RoleCode.SIGNING_OFFICER, Module.AGREEMENTS, [*_WRITE, Action.VIEW_PERSONAL])
+    # The handler asks for the payment of an instalment; finance approves and pays it.
+    _grant(m, RoleCode.SIGNING_OFFICER, Module.PAYMENTS, [Action.CREATE])
     _grant(m, RoleCode.FINANCE_OFFICER, Module.PAYMENTS, [*_WRITE, Action.APPROVE])
     _grant(m, RoleCode.FINANCE_OFFICER, Module.PAYMENTS, [Action.VIEW_PERSONAL])
     _grant(m, RoleCode.DEMOLITION_OFFICER, Module.DEMOLITION, _WRITE)

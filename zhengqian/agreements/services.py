@@ -52,7 +52,9 @@ from zhengqian.compensation.models import (
     CalculationStatus,
     PolicyItem,
 )
+from zhengqian.core import hooks
 from zhengqian.core.idcard import parse_id_number
+from zhengqian.core.sudo import confirm_password
 from zhengqian.core.updates import lock
 from zhengqian.projects.models import Project
 from zhengqian.survey.models import Household, HouseholdKind
@@ -902,6 +904,8 @@ def sign(
             "scan_sha256": agreement.scan_sha256,
         },
     )
+    if agreement.status == AgreementStatus.EFFECTIVE:
+        hooks.notify("agreement.effective", agreements=[agreement], actor=actor)
     if agreement.is_main and agreement.status == AgreementStatus.PENDING:
         settle(project_id=agreement.project_id, today=signed_on, actor=actor)
         agreement.refresh_from_db()
@@ -938,11 +942,19 @@ def settle(*, project_id: int, today: dt.date | None = None, actor: Any = None) 
         changed = True
     else:
         return ""
-    numbers = list(pending.order_by("sequence").values_list("number", flat=True))
+    ids, numbers = [], []
+    for pk, number in pending.order_by("sequence").values_list("pk", "number"):
+        ids.append(pk)
+        numbers.append(number)
     if not numbers and not changed:
         return ""
     if to == AgreementStatus.EFFECTIVE:
         pending.update(status=to, effective_on=day)
+        hooks.notify(
+            "agreement.effective",
+            agreements=list(Agreement.objects.filter(pk__in=ids).order_by("sequence")),
+            actor=actor,
+        )
     else:
         pending.update(status=to, lapsed_on=day)
     record(
@@ -994,6 +1006,7 @@ def void_request(*, actor: Any, agreement: Agreement, reason: str) -> Agreement:
             % {"number": live.number},
             code="supplements",
         )
+    hooks.check("agreement.void", agreement=agreement)
     agreement.void_reason = reason[:500]
     agreement.void_requested_by = actor
     agreement.void_requested_at = timezone.now()
@@ -1013,16 +1026,9 @@ def void_decide(*, actor: Any, agreement: Agreement, approve: bool, password: st
     A void agreement keeps its number; the number is never given again. A wrong password is
     recorded (outside the refused transaction, so that the record stays)."""
     require(actor, Module.AGREEMENTS, Action.APPROVE, project=agreement.project_id)
-    if not actor.check_password(password or ""):
-        with transaction.atomic():
-            record(
-                actor=actor,
-                event_type="auth.sudo_failed",
-                target=agreement,
-                project=agreement.project_id,
-                details={"action": "agreement.void"},
-            )
-        raise _invalid("password", _("The password is not correct."), "password")
+    confirm_password(
+        actor, password, target=agreement, project=agreement.project_id, action="agreement.void"
+    )
     return _void_decide(actor=actor, agreement=agreement, approve=approve)
 
 
@@ -1047,6 +1053,7 @@ def _void_decide(*, actor: Any, agreement: Agreement, approve: bool) -> Agreemen
         )
     old = agreement.status
     if approve:
+        hooks.check("agreement.void", agreement=agreement)
         agreement.status = AgreementStatus.VOID
         agreement.voided_by = actor
         agreement.voided_at = timezone.now()
@@ -1065,4 +1072,6 @@ def _void_decide(*, actor: Any, agreement: Agreement, approve: bool) -> Agreemen
         changes={"status": [old, agreement.status]} if approve else None,
         details={"reason": agreement.void_reason if approve else reason},
     )
+    if approve:
+        hooks.notify("agreement.void", agreement=agreement, actor=actor)
     return agreement

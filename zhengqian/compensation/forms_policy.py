@@ -97,6 +97,8 @@ class PolicySettingsForm(StyledForm):
     signing_period_end = _model_field(
         Policy, "signing_period_end", widget=forms.DateInput(attrs={"type": "date"})
     )
+    payment_first_percent = _model_field(Policy, "payment_first_percent")
+    payment_due_days = _model_field(Policy, "payment_due_days")
 
     @classmethod
     def for_policy(cls, policy: Policy, data: Any = None) -> PolicySettingsForm:

@@ -110,6 +110,19 @@ class Policy(models.Model):
         help_text=_("0: each agreement takes effect when it is signed."),
     )
     signing_period_end = models.DateField(_("end of the signing period"), null=True, blank=True)
+    # Payments (资金拨付): this share of an agreement is paid once it takes effect, the rest
+    # once vacating is accepted; each instalment within the days given of its condition.
+    payment_first_percent = models.DecimalField(
+        _("paid when the agreement takes effect (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("The rest is paid once vacating is accepted; 100: all at once."),
+    )
+    payment_due_days = models.PositiveSmallIntegerField(
+        _("days to pay an instalment after its condition"), default=15
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -61,6 +61,8 @@ POLICY_FIELDS = (
     "leader_threshold",
     "effect_threshold",
     "signing_period_end",
+    "payment_first_percent",
+    "payment_due_days",
 )
 ITEM_FIELDS = ("code", "name", "category", "rule", "modes", "kinds", "minimum", "maximum")
 # Unlicensed area counts where the confirmation recognised it (dictionary "unlicensed_treatment").

@@ -297,6 +297,8 @@ def _settings(policy: Policy) -> list[tuple[str, Any]]:
         ("leader_threshold", _money(policy.leader_threshold)),
         ("effect_threshold", policy.effect_threshold),
         ("signing_period_end", policy.signing_period_end or "—"),
+        ("payment_first_percent", policy.payment_first_percent),
+        ("payment_due_days", policy.payment_due_days),
     ]
     labels = PolicySettingsForm.base_fields
     return [(str(labels[name].label), value) for name, value in shown]

@@ -47,6 +47,13 @@ class ProjectForm(StyledForm):
     planned_demolition_end = forms.DateField(
         label=_("Planned end of demolition"), required=False, widget=forms.DateInput
     )
+    demolish_within_days = forms.IntegerField(
+        label=_("Days to demolish after payment"),
+        min_value=1,
+        max_value=365,
+        initial=30,
+        help_text=_("A house paid for and still standing after this is listed (拿钱没拆)."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -64,6 +64,11 @@ class Project(models.Model):
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_signing_end = models.DateField(_("planned end of signing"), null=True, blank=True)
     planned_demolition_end = models.DateField(_("planned end of demolition"), null=True, blank=True)
+    # Supervision (拿钱没拆): a house paid for must come down within this many days of the
+    # first payment.
+    demolish_within_days = models.PositiveSmallIntegerField(
+        _("days to demolish after payment"), default=30
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -36,6 +36,7 @@ PROJECT_FIELDS = (
     "planned_start",
     "planned_signing_end",
     "planned_demolition_end",
+    "demolish_within_days",
 )
 # The kind fixes the milestone template, so it cannot change once milestones exist.
 PROJECT_EDITABLE = tuple(f for f in PROJECT_FIELDS if f != "kind")
@@ -72,6 +73,7 @@ def project_create(
     planned_start: dt.date | None = None,
     planned_signing_end: dt.date | None = None,
     planned_demolition_end: dt.date | None = None,
+    demolish_within_days: int = 30,
 ) -> Project:
     """Create a project with the milestones of its kind; the creator becomes its manager."""
     require_anywhere(actor, Module.PROJECTS, Action.CREATE)
@@ -88,6 +90,7 @@ def project_create(
         planned_start=planned_start,
         planned_signing_end=planned_signing_end,
         planned_demolition_end=planned_demolition_end,
+        demolish_within_days=demolish_within_days,
         created_by=actor,
     )
     project.full_clean()
