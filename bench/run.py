@@ -32,6 +32,7 @@ SUITES = (
     "valuation_entry",
     "compensation",
     "agreements",
+    "payments",
 )
 
 
@@ -106,6 +107,7 @@ def main(argv: list[str]) -> int:
         cases,
         compensation,
         household_list,
+        payments,
         survey_import,
         valuation_entry,
         valuation_import,
@@ -181,6 +183,12 @@ def main(argv: list[str]) -> int:
                 households=100 if quick else 1000,
                 n=5 if quick else 20,
                 warmup=1 if quick else 3,
+            )
+        if wanted("payments"):
+            results += payments.payments(
+                households=5_000 if quick else 100_000,
+                n=10 if quick else 50,
+                warmup=2 if quick else 5,
             )
     finally:
         connections.close_all()

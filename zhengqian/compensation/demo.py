@@ -231,6 +231,9 @@ def _publish_policy(project: Project, manager: User) -> Policy:
         # Each agreement takes effect when it is signed.
         effect_threshold=Decimal("0.00"),
         signing_period_end=project.planned_signing_end,
+        # 70 % within 15 days of the agreement taking effect, the rest after vacating.
+        payment_first_percent=Decimal("70.00"),
+        payment_due_days=15,
     )
     recorded = set(
         Milestone.objects.filter(project=project, actual_date__isnull=False).values_list(

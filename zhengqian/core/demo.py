@@ -267,6 +267,9 @@ class SeedResult:
     calculations_approved: int = 0
     agreements_drafted: int = 0
     agreements_signed: int = 0
+    funds_received: int = 0
+    payments_paid: int = 0
+    payments_requested: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -289,6 +292,9 @@ class SeedResult:
             "calculations_approved": self.calculations_approved,
             "agreements_drafted": self.agreements_drafted,
             "agreements_signed": self.agreements_signed,
+            "funds_received": self.funds_received,
+            "payments_paid": self.payments_paid,
+            "payments_requested": self.payments_requested,
         }
 
 
@@ -407,6 +413,7 @@ class _DemoWriter:
         if first is not None:
             self._compensation(users, first)
             self._agreements(users, first)
+            self._payments(users, first)
         return self.result
 
     def _ownership(self, users: dict[str, User], project: Project) -> None:
@@ -436,6 +443,14 @@ class _DemoWriter:
         counts = seed_agreements(project=project, users=users, rng=self.casework_rng)
         self.result.agreements_drafted = counts.drafted
         self.result.agreements_signed = counts.signed
+
+    def _payments(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.payments.demo import seed_payments
+
+        counts = seed_payments(project=project, users=users, rng=self.casework_rng)
+        self.result.funds_received = counts.receipts
+        self.result.payments_paid = counts.paid
+        self.result.payments_requested = counts.requested
 
     def _valuations(self, users: dict[str, User], projects: list[Project]) -> None:
         from zhengqian.core.calendar import office_calendar

@@ -132,3 +132,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  agreements drafted {result.agreements_drafted}, signed {result.agreements_signed}"
         )
+        self.stdout.write(
+            f"  funds received {result.funds_received} times, instalments paid "
+            f"{result.payments_paid}, waiting for approval {result.payments_requested}"
+        )

@@ -1,0 +1,417 @@
+"""Reads of the payments pages, scoped to the user: the funds summary, the supervision lists,
+the finance queue, a household's plans and payments, and the ledger.
+
+Every figure is one aggregate or one indexed query over the maintained household accounts
+(HouseholdAccount) or the ledger — never a loop over households — so that the project page
+answers in the same time on a project of 100,000 households as on one of 100.
+Bank accounts and names are personal data: masked unless the user holds
+payments/view_personal; an unmasked view is recorded by the view that shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from zhengqian.accounts.permissions import OutOfScope, has_perm
+from zhengqian.accounts.roles import Action, Module
+from zhengqian.agreements.models import Agreement, AgreementStatus
+from zhengqian.payments.models import (
+    ZERO,
+    FundingSource,
+    FundReceipt,
+    HouseholdAccount,
+    Instalment,
+    LedgerEntry,
+    PaidIdentity,
+    Payment,
+    PaymentStatus,
+)
+from zhengqian.projects import selectors as project_selectors
+from zhengqian.projects.models import Project
+from zhengqian.survey import selectors as survey_selectors
+from zhengqian.survey.models import Household
+
+IN_FORCE = [AgreementStatus.PENDING, AgreementStatus.EFFECTIVE]
+
+
+# --- scope -------------------------------------------------------------------------------
+
+
+def get_project_for_user(user: Any, pk: Any) -> Project:
+    return project_selectors.get_project_for_user(
+        user, pk, module=Module.PAYMENTS, action=Action.VIEW
+    )
+
+
+def get_household_for_user(user: Any, pk: Any) -> Household:
+    return survey_selectors.get_household_for_user(
+        user, pk, module=Module.PAYMENTS, action=Action.VIEW
+    )
+
+
+def get_payment_for_user(user: Any, pk: Any) -> Payment:
+    try:
+        payment = Payment.objects.select_related(
+            "instalment__plan__agreement", "account", "requested_by", "approved_by", "paid_by"
+        ).get(pk=int(pk))
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise OutOfScope("payments.payment", pk) from None
+    payment.household = get_household_for_user(user, payment.household_id)
+    return payment
+
+
+def get_instalment_for_user(user: Any, pk: Any) -> Instalment:
+    try:
+        instalment = Instalment.objects.select_related("plan__agreement", "account").get(pk=int(pk))
+    except (Instalment.DoesNotExist, ValueError, TypeError):
+        raise OutOfScope("payments.instalment", pk) from None
+    get_household_for_user(user, instalment.account.household_id)
+    return instalment
+
+
+def get_source_for_user(user: Any, pk: Any) -> FundingSource:
+    try:
+        source = FundingSource.objects.select_related("project").get(pk=int(pk))
+    except (FundingSource.DoesNotExist, ValueError, TypeError):
+        raise OutOfScope("payments.fundingsource", pk) from None
+    get_project_for_user(user, source.project_id)
+    return source
+
+
+def may(user: Any, household: Household, action: Action) -> bool:
+    return has_perm(
+        user,
+        Module.PAYMENTS,
+        action,
+        project=household.project_id,
+        work_group=household.work_group_id,
+    )
+
+
+def may_in_project(user: Any, project: Project | int, action: Action) -> bool:
+    return has_perm(user, Module.PAYMENTS, action, project=project)
+
+
+def sees_personal(user: Any, project: Project | int) -> bool:
+    return has_perm(user, Module.PAYMENTS, Action.VIEW_PERSONAL, project=project)
+
+
+# --- the funds summary -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funds:
+    budget: Decimal  # planned from all sources
+    received: Decimal  # arrived (资金到位)
+    committed: Decimal  # agreements signed and in force, as last corrected
+    paid: Decimal  # paid to households, net of returns
+    in_process: Decimal  # asked for or approved, not yet paid
+
+    @property
+    def gap(self) -> Decimal:
+        """What signed agreements still owe (已签协议待付款缺口)."""
+        return self.committed - self.paid
+
+    @property
+    def balance(self) -> Decimal:
+        """Money received and not paid out."""
+        return self.received - self.paid
+
+    @property
+    def shortfall(self) -> Decimal:
+        """What the signed agreements owe beyond what has arrived (资金缺口), or zero."""
+        return max(self.gap - self.balance, ZERO)
+
+
+def funds(project_id: int) -> Funds:
+    """Five aggregates, each over an index of the project."""
+
+    def total(qs: QuerySet[Any], column: str) -> Decimal:
+        return qs.aggregate(s=Sum(column))["s"] or ZERO
+
+    signed = Agreement.objects.filter(project_id=project_id, status__in=IN_FORCE)
+    committed = total(signed.filter(parent__isnull=True), "total") + total(
+        signed.filter(parent__isnull=False), "difference"
+    )
+    accounts = HouseholdAccount.objects.filter(project_id=project_id, void=False)
+    sums = accounts.aggregate(paid=Sum("paid"), in_process=Sum("in_process"))
+    return Funds(
+        budget=total(FundingSource.objects.filter(project_id=project_id), "planned"),
+        received=total(FundReceipt.objects.filter(project_id=project_id), "amount"),
+        committed=committed,
+        paid=sums["paid"] or ZERO,
+        in_process=sums["in_process"] or ZERO,
+    )
+
+
+def sources(project_id: int) -> list[FundingSource]:
+    rows: list[FundingSource] = list(
+        FundingSource.objects.filter(project_id=project_id)
+        .annotate(received=Sum("receipts__amount"))
+        .order_by("pk")
+    )
+    for row in rows:
+        row.received = row.received or ZERO  # type: ignore[attr-defined]
+    return rows
+
+
+def receipts(project_id: int, limit: int = 20) -> list[FundReceipt]:
+    return list(
+        FundReceipt.objects.filter(project_id=project_id)
+        .select_related("source", "recorded_by")
+        .order_by("-received_on", "-pk")[:limit]
+    )
+
+
+# --- the supervision lists ---------------------------------------------------------------
+
+
+class Rule:
+    PAID_NOT_DEMOLISHED = "paid_not_demolished"
+    DEMOLISHED_NOT_PAID = "demolished_not_paid"
+    DOUBLE = "double"
+    OVERDUE = "overdue"
+    ALL = (PAID_NOT_DEMOLISHED, DEMOLISHED_NOT_PAID, DOUBLE, OVERDUE)
+
+
+def paid_before(project: Project, today: dt.date) -> dt.date:
+    """Paid on or before this day and still standing: over the project's period (拿钱没拆).
+    With 30 days, a house first paid 30 days ago is not yet listed, one paid 31 days ago is."""
+    return today - dt.timedelta(days=project.demolish_within_days + 1)
+
+
+def rule_accounts(project: Project, rule: str, today: dt.date) -> QuerySet[HouseholdAccount]:
+    """The accounts a rule lists (not the double-compensation rule, which lists identities)."""
+    accounts = HouseholdAccount.objects.filter(project_id=project.pk, void=False)
+    if rule == Rule.PAID_NOT_DEMOLISHED:
+        return accounts.filter(
+            demolished_on__isnull=True, first_paid_on__lte=paid_before(project, today)
+        ).order_by("first_paid_on", "pk")
+    if rule == Rule.DEMOLISHED_NOT_PAID:
+        return accounts.filter(demolished_on__isnull=False, paid__lt=F("committed")).order_by(
+            "demolished_on", "pk"
+        )
+    if rule == Rule.OVERDUE:
+        return accounts.filter(next_due_on__lt=today).order_by("next_due_on", "pk")
+    raise ValueError(rule)
+
+
+def doubles(project_id: int) -> QuerySet[PaidIdentity]:
+    """This project's paid ID numbers and title certificates that were also paid in another
+    household (of this or another project): 二次补偿."""
+    return PaidIdentity.objects.filter(project_id=project_id, duplicate=True).order_by(
+        "kind", "value", "household_id"
+    )
+
+
+def counts(project: Project, today: dt.date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    found = {
+        rule: rule_accounts(project, rule, today).count()
+        for rule in Rule.ALL
+        if rule != Rule.DOUBLE
+    }
+    found[Rule.DOUBLE] = (
+        PaidIdentity.objects.filter(project_id=project.pk, duplicate=True)
+        .values("household_id")
+        .distinct()
+        .count()
+    )
+    return found
+
+
+@dataclass
+class DoubleRow:
+    identity: PaidIdentity
+    others: list[PaidIdentity] = field(default_factory=list)
+
+
+def double_rows(project_id: int, identities: Sequence[PaidIdentity]) -> list[DoubleRow]:
+    """Each listed identity with the other households where the same value was paid."""
+    values = {(i.kind, i.value) for i in identities}
+    others: dict[tuple[str, str], list[PaidIdentity]] = {}
+    if values:
+        query = Q()
+        for kind, value in values:
+            query |= Q(kind=kind, value=value)
+        for row in (
+            PaidIdentity.objects.filter(query)
+            .select_related("household", "project")
+            .order_by("project_id", "household_id")
+        ):
+            others.setdefault((row.kind, row.value), []).append(row)
+    return [
+        DoubleRow(
+            identity=i,
+            others=[
+                o for o in others.get((i.kind, i.value), []) if o.household_id != i.household_id
+            ],
+        )
+        for i in identities
+    ]
+
+
+# --- the finance queue -------------------------------------------------------------------
+
+
+def queue(project_id: int) -> dict[str, QuerySet[Payment]]:
+    """What waits for finance: requests to approve, approved transfers to record, paid
+    payments without the household's receipt."""
+    base = Payment.objects.filter(project_id=project_id).select_related(
+        "household", "instalment__plan__agreement", "requested_by", "approved_by"
+    )
+    return {
+        "requested": base.filter(status=PaymentStatus.REQUESTED).order_by("requested_at"),
+        "approved": base.filter(status=PaymentStatus.APPROVED).order_by("approved_at"),
+        "no_receipt": base.filter(
+            status=PaymentStatus.PAID, receipt_confirmed_at__isnull=True
+        ).order_by("paid_on"),
+    }
+
+
+# --- a household -------------------------------------------------------------------------
+
+
+class InstalmentState:
+    WAITING = "waiting"  # condition not met
+    DUE = "due"  # may be asked for
+    OVERDUE = "overdue"
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PAID = "paid"
+    NOTHING = "nothing"  # reduced to zero by a supplement
+
+
+def instalment_state(instalment: Instalment, live: Payment | None, today: dt.date) -> str:
+    if instalment.paid_on is not None:
+        return InstalmentState.PAID
+    if instalment.amount <= 0:
+        return InstalmentState.NOTHING
+    if live is not None:
+        return str(live.status)
+    if instalment.met_on is None:
+        return InstalmentState.WAITING
+    if instalment.due_on is not None and instalment.due_on < today:
+        return InstalmentState.OVERDUE
+    return InstalmentState.DUE
+
+
+@dataclass
+class InstalmentRow:
+    instalment: Instalment
+    state: str
+    live: Payment | None
+    payments: list[Payment]
+
+
+@dataclass
+class AccountView:
+    account: HouseholdAccount
+    plans: list[tuple[Any, list[InstalmentRow]]]
+
+    @property
+    def owed(self) -> Decimal:
+        return self.account.committed - self.account.paid
+
+
+def household_accounts(household: Household, today: dt.date | None = None) -> list[AccountView]:
+    """The household's accounts (the live one first), their plans, instalments and payments:
+    four queries."""
+    today = today or timezone.localdate()
+    accounts = list(
+        HouseholdAccount.objects.filter(household=household)
+        .select_related("agreement")
+        .order_by("void", "-pk")
+    )
+    if not accounts:
+        return []
+    ids = [a.pk for a in accounts]
+    payments: dict[int, list[Payment]] = {}
+    for p in (
+        Payment.objects.filter(account_id__in=ids)
+        .select_related("requested_by", "approved_by", "paid_by")
+        .order_by("requested_at")
+    ):
+        payments.setdefault(p.instalment_id, []).append(p)
+    instalments: dict[int, list[Instalment]] = {}
+    for i in Instalment.objects.filter(account_id__in=ids).order_by("plan_id", "position"):
+        instalments.setdefault(i.plan_id, []).append(i)
+    views = []
+    for account in accounts:
+        plans = []
+        for plan in account.plans.select_related("agreement").order_by("pk"):
+            rows = []
+            for i in instalments.get(plan.pk, []):
+                history = payments.get(i.pk, [])
+                live = next(
+                    (
+                        p
+                        for p in history
+                        if p.status in (PaymentStatus.REQUESTED, PaymentStatus.APPROVED)
+                    ),
+                    None,
+                )
+                rows.append(InstalmentRow(i, instalment_state(i, live, today), live, history))
+            plans.append((plan, rows))
+        views.append(AccountView(account, plans))
+    return views
+
+
+def household_section(user: Any, household: Household) -> dict[str, Any] | None:
+    """The payments section of the household page (None: nothing to show, or no right)."""
+    if not may(user, household, Action.VIEW):
+        return None
+    views = household_accounts(household)
+    if not views:
+        return None
+    return {
+        "household": household,
+        "accounts": views,
+        "may_request": may(user, household, Action.CREATE),
+        "personal": sees_personal(user, household.project_id),
+    }
+
+
+# --- the ledger --------------------------------------------------------------------------
+
+
+def ledger(
+    project_id: int,
+    *,
+    household_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[LedgerEntry]:
+    rows = LedgerEntry.objects.filter(project_id=project_id)
+    if household_id is not None:
+        rows = rows.filter(household_id=household_id)
+    if since is not None:
+        rows = rows.filter(occurred_on__gte=since)
+    if until is not None:
+        rows = rows.filter(occurred_on__lte=until)
+    return rows.select_related("household", "recorded_by").order_by("occurred_on", "pk")
+
+
+def ledger_totals(rows: QuerySet[LedgerEntry]) -> dict[str, Decimal]:
+    sums = rows.aggregate(
+        received=Sum("amount", filter=Q(kind="receipt")),
+        paid=Sum("amount", filter=Q(kind="disbursement")),
+        returned=Sum("amount", filter=Q(kind="return")),
+    )
+    received = sums["received"] or ZERO
+    paid = -(sums["paid"] or ZERO)
+    returned = sums["returned"] or ZERO
+    return {
+        "received": received,
+        "paid": paid,
+        "returned": returned,
+        "net_paid": paid - returned,
+        "balance": received - paid + returned,
+    }
