@@ -16,6 +16,8 @@ urlpatterns = [
     path("valuation/", include("zhengqian.valuation.urls")),
     path("compensation/", include("zhengqian.compensation.urls")),
     path("agreements/", include("zhengqian.agreements.urls")),
+    path("payments/", include("zhengqian.payments.urls")),
+    path("demolition/", include("zhengqian.demolition.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 

@@ -19,6 +19,8 @@ NAV: list[tuple[str, Any, str]] = [
     (Module.VALUATION, _("Valuation"), "valuation:index"),
     (Module.COMPENSATION, _("Calculation and review"), "compensation:index"),
     (Module.AGREEMENTS, _("Agreements and signing"), "agreements:index"),
+    (Module.PAYMENTS, _("Payments"), "payments:index"),
+    (Module.DEMOLITION, _("Vacating and demolition"), "demolition:index"),
     (Module.AUDIT, _("Audit trail"), "audit:trail"),
     (Module.ACCOUNTS, _("Users"), "accounts:user_list"),
     (Module.DICTIONARIES, _("Dictionaries"), "core:dictionary_list"),

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
@@ -34,6 +33,7 @@ from zhengqian.agreements.forms import (
 from zhengqian.agreements.models import Agreement, AgreementStatus, PartyCapacity
 from zhengqian.audit.services import record_read
 from zhengqian.core.forms import attach_errors
+from zhengqian.core.http import next_url
 from zhengqian.survey.permissions import require_household
 
 
@@ -263,12 +263,7 @@ def agreement_attorney(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def _back(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return next_url(request, default)
 
 
 @login_required

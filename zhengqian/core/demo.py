@@ -270,6 +270,8 @@ class SeedResult:
     funds_received: int = 0
     payments_paid: int = 0
     payments_requested: int = 0
+    houses_vacated: int = 0
+    houses_demolished: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -295,6 +297,8 @@ class SeedResult:
             "funds_received": self.funds_received,
             "payments_paid": self.payments_paid,
             "payments_requested": self.payments_requested,
+            "houses_vacated": self.houses_vacated,
+            "houses_demolished": self.houses_demolished,
         }
 
 
@@ -414,6 +418,7 @@ class _DemoWriter:
             self._compensation(users, first)
             self._agreements(users, first)
             self._payments(users, first)
+            self._demolition(users, first)
         return self.result
 
     def _ownership(self, users: dict[str, User], project: Project) -> None:
@@ -451,6 +456,13 @@ class _DemoWriter:
         self.result.funds_received = counts.receipts
         self.result.payments_paid = counts.paid
         self.result.payments_requested = counts.requested
+
+    def _demolition(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.demolition.demo import seed_demolition
+
+        counts = seed_demolition(project=project, users=users, rng=self.casework_rng)
+        self.result.houses_vacated = counts.vacated
+        self.result.houses_demolished = counts.demolished
 
     def _valuations(self, users: dict[str, User], projects: list[Project]) -> None:
         from zhengqian.core.calendar import office_calendar

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -50,3 +51,16 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for error in exc.error_list:
             form.add_error(None, error)
+
+
+def submit(form: forms.Form, write: Callable[[dict[str, Any]], object]) -> bool:
+    """Hand a valid form's cleaned data to a service; its refusal lands on the form's fields
+    (attach_errors). True when the service wrote."""
+    if not form.is_valid():
+        return False
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return False
+    return True

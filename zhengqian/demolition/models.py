@@ -77,6 +77,8 @@ class Vacating(models.Model):
 
 
 class Demolition(models.Model):
+    """The demolition of the vacated house, by its contractor."""
+
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name=_("project")
     )
@@ -131,6 +133,12 @@ class Clearance(models.Model):
         verbose_name = _("debris clearance")
         verbose_name_plural = _("debris clearances")
         ordering = ["project", "cleared_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(volume__isnull=True) | models.Q(volume__gt=0),
+                name="clearance_volume_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household} {self.cleared_on}"

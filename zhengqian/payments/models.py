@@ -201,8 +201,9 @@ class PaymentPlan(models.Model):
         _("paid when effective (%)"), max_digits=5, decimal_places=2
     )
     due_days = models.PositiveSmallIntegerField(_("days to pay after the condition"))
+    # Empty when the agreement was brought in force by the daily settlement, not by a person.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -413,7 +414,8 @@ class LedgerEntry(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     occurred_on = models.DateField(_("date"))
     document_no = models.CharField(_("voucher number"), max_length=60)
-    description = models.CharField(_("description"), max_length=300)
+    # The entry's summary (摘要), written in the office's language as on a voucher.
+    description = models.CharField(_("ledger summary"), max_length=300)
     receipt = models.ForeignKey(
         FundReceipt, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -42,10 +42,11 @@ class Difference:
     found: Decimal
 
     def __str__(self) -> str:
+        # To the fen: SQLite's sums come back without the trailing zeros.
         return (
             f"project {self.project_id} · {self.where} · {self.what}: "
-            f"expected {self.expected}, found {self.found} "
-            f"(difference {self.found - self.expected})"
+            f"expected {self.expected:.2f}, found {self.found:.2f} "
+            f"(difference {self.found - self.expected:.2f})"
         )
 
 

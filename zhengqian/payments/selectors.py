@@ -11,12 +11,12 @@ payments/view_personal; an unmasked view is recorded by the view that shows it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from zhengqian.accounts.permissions import OutOfScope, has_perm
@@ -415,3 +415,128 @@ def ledger_totals(rows: QuerySet[LedgerEntry]) -> dict[str, Decimal]:
         "net_paid": paid - returned,
         "balance": received - paid + returned,
     }
+
+
+# --- the pages' further reads ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectFunds:
+    project: Project
+    funds: Funds
+
+
+def project_rows(user: Any) -> list[ProjectFunds]:
+    """The user's projects with their funds summary: six grouped queries for the whole entry
+    page, whatever the number of projects and households."""
+    projects = list(
+        project_selectors.projects_for_user(
+            user, module=Module.PAYMENTS, action=Action.VIEW
+        ).order_by("code")
+    )
+    ids = [p.pk for p in projects]
+
+    def grouped(rows: QuerySet[Any], column: str) -> dict[int, Decimal]:
+        sums = (
+            rows.filter(project_id__in=ids)
+            .order_by()
+            .values_list("project_id")
+            .annotate(s=Sum(column))
+            .values_list("project_id", "s")
+        )
+        return {pk: s or ZERO for pk, s in sums}
+
+    signed = Agreement.objects.filter(status__in=IN_FORCE)
+    budget = grouped(FundingSource.objects.all(), "planned")
+    received = grouped(FundReceipt.objects.all(), "amount")
+    mains = grouped(signed.filter(parent__isnull=True), "total")
+    supplements = grouped(signed.filter(parent__isnull=False), "difference")
+    accounts = HouseholdAccount.objects.filter(void=False)
+    paid = grouped(accounts, "paid")
+    in_process = grouped(accounts, "in_process")
+    return [
+        ProjectFunds(
+            project=p,
+            funds=Funds(
+                budget=budget.get(p.pk, ZERO),
+                received=received.get(p.pk, ZERO),
+                committed=mains.get(p.pk, ZERO) + supplements.get(p.pk, ZERO),
+                paid=paid.get(p.pk, ZERO),
+                in_process=in_process.get(p.pk, ZERO),
+            ),
+        )
+        for p in projects
+    ]
+
+
+def plans_missing(project_id: int) -> int:
+    """Effective agreements of the project without their payment plan (made before the
+    payments module kept plans): what "make the missing payment plans" would make."""
+    return Agreement.objects.filter(
+        project_id=project_id, status=AgreementStatus.EFFECTIVE, payment_plan__isnull=True
+    ).count()
+
+
+def queue_counts(project_id: int) -> dict[str, int]:
+    return {name: rows.count() for name, rows in queue(project_id).items()}
+
+
+def household_by_code(project_id: int, code: str) -> Household | None:
+    """The project's household of this code (the ledger's filter), or None."""
+    return Household.objects.filter(project_id=project_id, code=code.strip()).first()
+
+
+def with_balance(rows: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """The rows with `balance`: the project account's balance after each movement, counting
+    every movement of the project before it (in ledger order), whatever the rows' filter.
+    One indexed sum per row shown: for a page of the ledger, not for a whole export."""
+    before = (
+        LedgerEntry.objects.filter(project_id=OuterRef("project_id"))
+        .filter(
+            Q(occurred_on__lt=OuterRef("occurred_on"))
+            | Q(occurred_on=OuterRef("occurred_on"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values("project_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return rows.annotate(balance=Subquery(before))
+
+
+def ledger_with_balance(
+    project_id: int,
+    *,
+    household_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Iterator[tuple[LedgerEntry, Decimal]]:
+    """Each row of the filtered ledger with the project account's balance after it, in ledger
+    order, read in one pass over the project's ledger (the export)."""
+    balance = ZERO
+    rows = (
+        LedgerEntry.objects.filter(project_id=project_id)
+        .select_related("household")
+        .order_by("occurred_on", "pk")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        balance += row.amount
+        if household_id is not None and row.household_id != household_id:
+            continue
+        if since is not None and row.occurred_on < since:
+            continue
+        if until is not None and row.occurred_on > until:
+            continue
+        yield row, balance
+
+
+def household_page(user: Any, household: Household) -> dict[str, Any] | None:
+    """The payments section of the household page: the accounts, plans and payments of
+    household_section, and the household's own rows of the ledger."""
+    section = household_section(user, household)
+    if section is None:
+        return None
+    section["ledger"] = list(
+        ledger(household.project_id, household_id=household.pk).select_related(None)
+    )
+    return section

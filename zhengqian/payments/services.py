@@ -22,11 +22,13 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhengqian.accounts.permissions import AccessDenied, require
 from zhengqian.accounts.roles import Action, Module
@@ -58,6 +60,13 @@ from zhengqian.survey.models import Building, Household, Person
 from zhengqian.survey.permissions import require_household
 
 
+def _summary(message: Any, **values: Any) -> str:
+    """A ledger entry's summary (摘要), in the office's language whatever the user's: the
+    ledger is a financial record, its text is written once, as on a voucher."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return (str(message) % values)[:300]
+
+
 def _invalid(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
@@ -71,12 +80,15 @@ def _amount(raw: Any, field: str = "amount", *, positive: bool = True) -> Decima
         value = Decimal(str(raw).replace(",", "").strip())
     except Exception:
         raise _invalid(field, _("Enter an amount in yuan, e.g. 1250000.00."), "invalid") from None
-    if not value.is_finite() or value != value.quantize(FEN):
+    if not value.is_finite():
         raise _invalid(field, _("Enter an amount in yuan to the fen (two decimals)."), "fen")
     if value < 0 or (positive and value == 0):
         raise _invalid(field, _("The amount must be greater than zero."), "positive")
+    # Before the quantize, which cannot give two decimals of an amount this large.
     if value >= Decimal("1e14"):
         raise _invalid(field, _("The amount is too large."), "large")
+    if value != value.quantize(FEN):
+        raise _invalid(field, _("Enter an amount in yuan to the fen (two decimals)."), "fen")
     return value
 
 
@@ -111,7 +123,7 @@ def source_create(
     """A funding source of the project (budget allocation, policy-bank loan …) and the amount
     planned from it."""
     require(actor, Module.PAYMENTS, Action.CHANGE, project=project)
-    errors: dict[str, ValidationError] = {}
+    errors: dict[str, Any] = {}
     if kind not in FundKind.values:
         errors["kind"] = ValidationError(_("Choose the type of the source."), code="required")
     name = (name or "").strip()
@@ -157,22 +169,20 @@ def receipt_record(
 ) -> FundReceipt:
     """Money arrived from a source (资金到位): a receipt and its ledger entry."""
     require(actor, Module.PAYMENTS, Action.CHANGE, project=source.project_id)
-    errors: dict[str, ValidationError] = {}
+    errors: dict[str, Any] = {}
     value = ZERO
-    for field, check in (
-        ("amount", lambda: _amount(amount)),
-        ("received_on", lambda: _not_future(received_on, "received_on")),
-        (
-            "document_no",
-            lambda: _text(document_no, "document_no", _("Enter the voucher number."), 60),
-        ),
-    ):
-        try:
-            result = check()
-            if field == "amount":
-                value = result
-        except ValidationError as exc:
-            errors.update(exc.error_dict)
+    try:
+        value = _amount(amount)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        _not_future(received_on, "received_on")
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        _text(document_no, "document_no", _("Enter the voucher number."), 60)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
     if errors or received_on is None:
         raise ValidationError(errors)
     receipt = FundReceipt.objects.create(
@@ -190,7 +200,7 @@ def receipt_record(
         amount=value,
         occurred_on=received_on,
         document_no=receipt.document_no,
-        description=_("Funds received from %(source)s") % {"source": source.name},
+        description=_summary(gettext_lazy("Funds received from %(source)s"), source=source.name),
         receipt=receipt,
         recorded_by=actor,
     )
@@ -218,9 +228,18 @@ def _main(agreement: Agreement) -> Agreement:
 
 def _account(main: Agreement) -> HouseholdAccount:
     """The household's account for this main agreement, locked (created when first needed)."""
+    # A household whose agreement was voided and drafted anew keeps its site steps.
+    before: dict[str, Any] = {}
+    previous = (
+        HouseholdAccount.objects.filter(household_id=main.household_id, void=True)
+        .order_by("-pk")
+        .first()
+    )
+    if previous is not None:
+        before = {"vacated_on": previous.vacated_on, "demolished_on": previous.demolished_on}
     account, _created = HouseholdAccount.objects.get_or_create(
         agreement=main,
-        defaults={"project_id": main.project_id, "household_id": main.household_id},
+        defaults={"project_id": main.project_id, "household_id": main.household_id, **before},
     )
     return lock(account)
 
@@ -261,7 +280,13 @@ def _refresh(account: HouseholdAccount) -> None:
         ).aggregate(s=Sum("amount"))["s"]
         or ZERO
     )
-    account.committed = account.plans.aggregate(s=Sum("amount"))["s"] or ZERO
+    # A void supplement no longer corrects the agreement (on_void took its plan out).
+    account.committed = (
+        account.plans.exclude(
+            agreement__parent__isnull=False, agreement__status=AgreementStatus.VOID
+        ).aggregate(s=Sum("amount"))["s"]
+        or ZERO
+    )
     account.save()
 
 
@@ -367,10 +392,43 @@ def on_void(*, agreement: Agreement, actor: Any = None) -> None:
         account.void = True
         account.next_due_on = None
         account.save(update_fields=["void", "next_due_on"])
+        return
+    # A void supplement: the agreement is back to what it was before it. Its own instalments
+    # (none paid, see guard_void) owe nothing more; what it took off others is given back.
+    plan = PaymentPlan.objects.filter(agreement=agreement).first()
+    if plan is None:
+        return
+    for instalment in plan.instalments.filter(amount__gt=0):
+        instalment.reduction += instalment.amount
+        instalment.amount = ZERO
+        instalment.save(update_fields=["amount", "reduction"])
+    left = -plan.amount
+    for instalment in _reduced(account) if left > 0 else []:
+        if left <= 0:
+            break
+        back = min(left, instalment.reduction)
+        instalment.amount += back
+        instalment.reduction -= back
+        instalment.save(update_fields=["amount", "reduction"])
+        left -= back
+    _refresh(account)
+
+
+def _reduced(account: HouseholdAccount) -> list[Instalment]:
+    """The instalments a supplement's reduction can be given back to: reduced, and neither
+    paid nor being paid (their payment's amount is fixed when it is asked for)."""
+    return list(
+        account.instalments.filter(paid_on__isnull=True, reduction__gt=0)
+        .exclude(payments__status__in=LIVE)
+        .exclude(plan__agreement__status=AgreementStatus.VOID)
+        .order_by("-plan_id", "-position")
+    )
 
 
 def guard_void(*, agreement: Agreement) -> None:
-    """Guard: an agreement on which money has been paid or is being paid is not voided."""
+    """Guard: an agreement on which money has been paid or is being paid is not voided; nor
+    a supplement that lowered the amount once the instalments it lowered are paid or being
+    paid (the reduction could not be given back)."""
     main = _main(agreement)
     payments = Payment.objects.filter(account__agreement=main, status__in=LIVE)
     if agreement.parent_id is not None:
@@ -384,6 +442,18 @@ def guard_void(*, agreement: Agreement) -> None:
             % {"number": agreement.number},
             code="paid",
         )
+    plan = PaymentPlan.objects.filter(agreement=agreement, amount__lt=0).first()
+    if plan is not None:
+        open_ = sum((i.reduction for i in _reduced(plan.account)), ZERO)
+        if open_ < -plan.amount:
+            raise ValidationError(
+                _(
+                    "Supplement %(number)s lowered instalments that have since been paid or "
+                    "are being paid: it cannot be voided. Draft a new supplement instead."
+                )
+                % {"number": agreement.number},
+                code="reduced_paid",
+            )
 
 
 @transaction.atomic
@@ -434,6 +504,15 @@ def site_step(*, household: Household, step: str, on: dt.date) -> None:
 
 
 # --- paying an instalment --------------------------------------------------------------------
+
+
+def project_balance(project_id: int, *, lock_project: bool = False) -> Decimal:
+    """What the project's account holds: funds received less payments out, plus returns (the
+    ledger's sum). With lock_project, the project row is locked first, so that two transfers
+    of the project are checked against the balance one after the other."""
+    if lock_project:
+        Project.objects.select_for_update().filter(pk=project_id).values_list("pk").first()
+    return LedgerEntry.objects.filter(project_id=project_id).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 def _require_in_force(agreement: Agreement, field: str = "__all__") -> None:
@@ -611,6 +690,7 @@ def _identities(household_id: int, project_id: int) -> None:
         values.add((IdentityKind.CERTIFICATE, number.strip()))
     if not values:
         return
+    _lock_identities(values)
     PaidIdentity.objects.bulk_create(
         [
             PaidIdentity(kind=kind, value=value, project_id=project_id, household_id=household_id)
@@ -622,6 +702,36 @@ def _identities(household_id: int, project_id: int) -> None:
         rows = PaidIdentity.objects.filter(kind=kind, value=value)
         if rows.values("household_id").distinct().count() > 1:
             rows.filter(duplicate=False).update(duplicate=True)
+
+
+def _lock_identities(values: Iterable[tuple[str, str]]) -> None:
+    """Two households' disbursements do not wait for each other's account lock: without this,
+    the same person paid in both at the same moment would not see the other's row, and
+    neither would be marked. Held to the end of the transaction, taken in one order (no
+    deadlock). SQLite serialises every write anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for kind, value in sorted(values):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"paid_identity:{kind}:{value}"]
+            )
+
+
+def _identities_returned(household_id: int) -> None:
+    """A household with nothing paid any more (its transfers came back) has not been paid:
+    its ID numbers and certificates leave the double-compensation list, and a value now paid
+    in one household only is no longer marked."""
+    if Payment.objects.filter(household_id=household_id, status=PaymentStatus.PAID).exists():
+        return
+    rows = PaidIdentity.objects.filter(household_id=household_id)
+    values = set(rows.values_list("kind", "value"))
+    _lock_identities(values)
+    rows.delete()
+    for kind, value in values:
+        others = PaidIdentity.objects.filter(kind=kind, value=value)
+        if others.values("household_id").distinct().count() < 2:
+            others.filter(duplicate=True).update(duplicate=False)
 
 
 @transaction.atomic
@@ -638,7 +748,7 @@ def record_paid(
     """The finance officer records the transfer of an approved payment: the ledger's entry,
     the household's account and the instalment, at once."""
     require(actor, Module.PAYMENTS, Action.CHANGE, project=payment.project_id)
-    errors: dict[str, ValidationError] = {}
+    errors: dict[str, Any] = {}
     checks = {
         "payee": lambda: _text(payee, "payee", _("Enter the payee's name."), 100),
         "bank": lambda: _text(bank, "bank", _("Enter the bank."), 100),
@@ -672,6 +782,16 @@ def record_paid(
             % {"amount": _money(payment.amount), "owed": _money(owed)},
             code="exceeds",
         )
+    balance = project_balance(payment.project_id, lock_project=True)
+    if payment.amount > balance:
+        raise ValidationError(
+            _(
+                "The project's account holds %(balance)s, less than this payment of %(amount)s: "
+                "record the funds received first."
+            )
+            % {"balance": _money(balance), "amount": _money(payment.amount)},
+            code="funds",
+        )
     payment.status = PaymentStatus.PAID
     payment.payee = clean["payee"]
     payment.bank = clean["bank"]
@@ -691,8 +811,11 @@ def record_paid(
         amount=-payment.amount,
         occurred_on=payment.paid_on,
         document_no=payment.voucher_no,
-        description=_("Instalment %(position)s of agreement %(number)s")
-        % {"position": instalment.position, "number": agreement.number},
+        description=_summary(
+            gettext_lazy("Instalment %(position)s of agreement %(number)s"),
+            position=instalment.position,
+            number=agreement.number,
+        ),
         payment=payment,
         agreement_number=agreement.number,
         recorded_by=actor,
@@ -766,7 +889,7 @@ def record_failure(
     """A transfer that failed or came back: recorded, the money back in the ledger if it had
     gone out, and the instalment open again to be asked for anew."""
     require(actor, Module.PAYMENTS, Action.CHANGE, project=payment.project_id)
-    errors: dict[str, ValidationError] = {}
+    errors: dict[str, Any] = {}
     try:
         reason = _text(reason, "reason", _("Give the reason the transfer failed."), 300)
     except ValidationError as exc:
@@ -794,7 +917,7 @@ def record_failure(
             amount=payment.amount,
             occurred_on=failed_on,
             document_no=payment.voucher_no,
-            description=_("Returned: %(reason)s") % {"reason": reason},
+            description=_summary(gettext_lazy("Returned: %(reason)s"), reason=reason),
             payment=payment,
             agreement_number=payment.instalment.plan.agreement.number,
             recorded_by=actor,
@@ -808,6 +931,8 @@ def record_failure(
     payment.failed_by = actor
     payment.save(update_fields=["status", "failed_reason", "failed_on", "failed_by"])
     _refresh(account)
+    if was == PaymentStatus.PAID:
+        _identities_returned(payment.household_id)
     record(
         actor=actor,
         event_type="payment.failed",

@@ -127,6 +127,8 @@ SETTINGS = {
     "leader_threshold": "2000000",
     "effect_threshold": "80",
     "signing_period_end": "2026-08-31",
+    "payment_first_percent": "70",
+    "payment_due_days": "20",
 }
 
 
@@ -152,6 +154,7 @@ class TestDetail:
         draft.refresh_from_db()
         assert draft.area_per_person == Decimal("45.00") and draft.voucher_premium == 10
         assert draft.effect_threshold == 80 and str(draft.signing_period_end) == "2026-08-31"
+        assert draft.payment_first_percent == 70 and draft.payment_due_days == 20
 
     def test_a_bad_setting_is_shown_at_its_field(self, comp, draft, login):  # type: ignore[no-untyped-def]
         r = login(comp.pm).post(detail(draft), {**SETTINGS, "voucher_premium": "150"})

@@ -61,6 +61,7 @@ class TestProjectCreate:
         "target_land_area": "12.5",
         "planned_start": "2026-12-01",
         "planned_signing_end": "2027-03-31",
+        "demolish_within_days": "30",
     }
 
     def test_a_project_manager_creates_a_project(self, world, login):  # type: ignore[no-untyped-def]
@@ -116,11 +117,13 @@ class TestProjectEdit:
                 "target_households": "130",
                 "target_building_area": "15000.00",
                 "target_land_area": "30.50",
+                "demolish_within_days": "45",
             },
         )
         assert r.status_code == 302
         world.project.refresh_from_db()
         assert world.project.target_households == 130
+        assert world.project.demolish_within_days == 45
         assert world.project.kind == "state_owned"  # the type field is disabled
 
     def test_a_viewer_may_not_edit(self, world, login):  # type: ignore[no-untyped-def]

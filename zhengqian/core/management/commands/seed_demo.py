@@ -136,3 +136,6 @@ class Command(BaseCommand):
             f"  funds received {result.funds_received} times, instalments paid "
             f"{result.payments_paid}, waiting for approval {result.payments_requested}"
         )
+        self.stdout.write(
+            f"  houses vacated {result.houses_vacated}, demolished {result.houses_demolished}"
+        )
