@@ -987,6 +987,25 @@ def settle_if_due(project_id: int) -> None:
 # --- supplements and voiding -----------------------------------------------------------------
 
 
+def _require_last_supplement(agreement: Agreement) -> None:
+    """A supplement states its difference against the one before it: only the latest one of
+    an agreement can be voided, else the next one's difference would no longer hold."""
+    if agreement.parent_id is None:
+        return
+    later = (
+        Agreement.objects.filter(parent_id=agreement.parent_id, sequence__gt=agreement.sequence)
+        .exclude(status=AgreementStatus.VOID)
+        .order_by("sequence")
+        .first()
+    )
+    if later is not None:
+        raise ValidationError(
+            _("Supplement %(later)s was drafted after this one: void it first.")
+            % {"later": later.number},
+            code="later_supplement",
+        )
+
+
 @transaction.atomic
 def void_request(*, actor: Any, agreement: Agreement, reason: str) -> Agreement:
     """A signing officer asks for the agreement to be voided, with the reason."""
@@ -1006,6 +1025,7 @@ def void_request(*, actor: Any, agreement: Agreement, reason: str) -> Agreement:
             % {"number": live.number},
             code="supplements",
         )
+    _require_last_supplement(agreement)
     hooks.check("agreement.void", agreement=agreement)
     agreement.void_reason = reason[:500]
     agreement.void_requested_by = actor
@@ -1053,6 +1073,7 @@ def _void_decide(*, actor: Any, agreement: Agreement, approve: bool) -> Agreemen
         )
     old = agreement.status
     if approve:
+        _require_last_supplement(agreement)
         hooks.check("agreement.void", agreement=agreement)
         agreement.status = AgreementStatus.VOID
         agreement.voided_by = actor

@@ -587,6 +587,15 @@ _LAST_ROW: Final = 1_048_576
 Lists = Sequence[tuple[str, Sequence[str]]]
 
 
+def data_cell(ws: Any, value: Any) -> WriteOnlyCell:
+    """A cell of a workbook the system writes: text stays text, even when it starts with "="
+    (a name or number typed by a user must never become a formula in the reader's Excel)."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
 def _header_font(column: Column) -> Font:
     if column.reference:
         return _REFERENCE_FONT
@@ -643,7 +652,7 @@ def _data_sheet(
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(ws, value=value)
+            cell = data_cell(ws, value)
             cell.font = _EXAMPLE_FONT
             cells.append(cell)
         ws.append(cells)

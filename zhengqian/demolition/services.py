@@ -52,6 +52,27 @@ def _invalid(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
+# --- the agreement ----------------------------------------------------------------------------
+
+
+def guard_void(*, agreement: Agreement) -> None:
+    """Guard of voiding: a main agreement on which the house was vacated (and perhaps
+    demolished) is not voided — the house would stand on no agreement in force and leave the
+    supervision lists; a correction is a supplementary agreement."""
+    if agreement.parent_id is not None:
+        return
+    vacating = Vacating.objects.filter(agreement=agreement).first()
+    if vacating is not None:
+        raise ValidationError(
+            _(
+                "The house was vacated on agreement %(number)s (accepted on %(day)s): it "
+                "cannot be voided. Correct it with a supplementary agreement."
+            )
+            % {"number": agreement.number, "day": vacating.accepted_on.isoformat()},
+            code="vacated",
+        )
+
+
 # --- who may be named ------------------------------------------------------------------------
 
 

@@ -7,7 +7,12 @@ queries (no query per household); every difference is reported with where it is.
 - an account's instalments add up to its amount agreed; a plan's instalments (with what
   supplements took off them) add up to the plan;
 - an account's amount paid = its paid payments = the ledger's payments out less returns;
-- the funds received = the ledger's receipts.
+- the funds received = the ledger's receipts, and a project's balance is never below zero;
+- each payment has its movements: a paid one exactly one payment out of its amount, one that
+  came back also one return, any other none; an instalment is marked paid exactly when it has
+  a paid payment;
+- the maintained figures the supervision lists read: an account's amount being paid, first
+  payment, next due date, and whether its agreement is void.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 
 from zhengqian.agreements.models import Agreement, AgreementStatus
 from zhengqian.payments.models import (
@@ -38,16 +43,18 @@ class Difference:
     project_id: int
     where: str  # e.g. "agreement XM-2026-000012", "funds received"
     what: str  # which check
-    expected: Decimal
-    found: Decimal
+    expected: Any  # an amount, a day, a count or a yes/no
+    found: Any
 
     def __str__(self) -> str:
-        # To the fen: SQLite's sums come back without the trailing zeros.
-        return (
-            f"project {self.project_id} · {self.where} · {self.what}: "
-            f"expected {self.expected:.2f}, found {self.found:.2f} "
-            f"(difference {self.found - self.expected:.2f})"
-        )
+        head = f"project {self.project_id} · {self.where} · {self.what}: "
+        if isinstance(self.expected, Decimal) and isinstance(self.found, Decimal):
+            # To the fen: SQLite's sums come back without the trailing zeros.
+            return head + (
+                f"expected {self.expected:.2f}, found {self.found:.2f} "
+                f"(difference {self.found - self.expected:.2f})"
+            )
+        return head + f"expected {self.expected}, found {self.found}"
 
 
 def _sums(rows: QuerySet[Any], key: str, value: str) -> dict[int, Decimal]:
@@ -69,6 +76,9 @@ def check(project_id: int | None = None) -> list[Difference]:
             "committed",
             "paid",
             "void",
+            "in_process",
+            "first_paid_on",
+            "next_due_on",
             "agreement__number",
             "agreement__total",
             "agreement__status",
@@ -160,4 +170,92 @@ def check(project_id: int | None = None) -> list[Difference]:
                     booked.get(pid, ZERO),
                 )
             )
+    balances = _sums(LedgerEntry.objects.filter(scope), "project_id", "amount")
+    for pid, balance in sorted(balances.items()):
+        if balance < 0:
+            found.append(Difference(pid, "project account", "balance below zero", ZERO, balance))
+    found += _movements(scope)
+    found += _maintained(scope, accounts, numbers)
+    return found
+
+
+def _movements(scope: Q) -> list[Difference]:
+    """Each payment against its ledger entries, and each instalment against its payments."""
+    found: list[Difference] = []
+    entries: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for payment_id, kind, amount in LedgerEntry.objects.filter(
+        scope, payment__isnull=False
+    ).values_list("payment_id", "kind", "amount"):
+        entries[payment_id].append((kind, amount))
+    paid_instalments: set[int] = set()
+    for pk, project, status, amount, paid_on, instalment in Payment.objects.filter(
+        scope
+    ).values_list("pk", "project_id", "status", "amount", "paid_on", "instalment_id"):
+        want = []
+        if paid_on is not None:  # it went out (paid, or failed after being paid)
+            want.append((EntryKind.DISBURSEMENT.value, -amount))
+        if status == PaymentStatus.FAILED and paid_on is not None:
+            want.append((EntryKind.RETURN.value, amount))
+        if status == PaymentStatus.PAID:
+            paid_instalments.add(instalment)
+        got = sorted(entries.pop(pk, []))
+        if got != sorted(want):
+            found.append(
+                Difference(project, f"payment {pk}", "ledger movements", sorted(want), got)
+            )
+    for pk, project, paid_on in Instalment.objects.filter(scope).values_list(
+        "pk", "project_id", "paid_on"
+    ):
+        if (paid_on is not None) != (pk in paid_instalments):
+            found.append(
+                Difference(
+                    project,
+                    f"instalment {pk}",
+                    "marked paid",
+                    pk in paid_instalments,
+                    paid_on is not None,
+                )
+            )
+    return found
+
+
+def _maintained(
+    scope: Q, accounts: dict[int, HouseholdAccount], numbers: dict[int, str]
+) -> list[Difference]:
+    """The figures kept on each account for the supervision lists, recomputed."""
+    found: list[Difference] = []
+    in_process = _sums(
+        Payment.objects.filter(scope, status__in=[PaymentStatus.REQUESTED, PaymentStatus.APPROVED]),
+        "account_id",
+        "amount",
+    )
+    first_paid = dict(
+        Payment.objects.filter(scope, status=PaymentStatus.PAID)
+        .values_list("account_id")
+        .annotate(d=Min("paid_on"))
+        .values_list("account_id", "d")
+    )
+    next_due = dict(
+        Instalment.objects.filter(scope, paid_on__isnull=True, due_on__isnull=False, amount__gt=0)
+        .values_list("account_id")
+        .annotate(d=Min("due_on"))
+        .values_list("account_id", "d")
+    )
+    void = set(
+        HouseholdAccount.objects.filter(scope, agreement__status=AgreementStatus.VOID).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk, a in accounts.items():
+        where = f"agreement {numbers[pk]}"
+        checks = [
+            ("being paid", in_process.get(pk, ZERO), a.in_process),
+            ("first paid on", first_paid.get(pk), a.first_paid_on),
+            ("agreement void", pk in void, a.void),
+        ]
+        if not a.void:
+            checks.append(("next due on", next_due.get(pk), a.next_due_on))
+        for what, want, got in checks:
+            if want != got:
+                found.append(Difference(a.project_id, where, what, want, got))
     return found

@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from zhengqian.accounts.permissions import OutOfScope, has_perm
+from zhengqian.accounts.permissions import OutOfScope, has_perm, work_group_ids_with
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.agreements.models import Agreement, AgreementStatus
 from zhengqian.payments.models import (
@@ -187,9 +187,27 @@ def paid_before(project: Project, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=project.demolish_within_days + 1)
 
 
-def rule_accounts(project: Project, rule: str, today: dt.date) -> QuerySet[HouseholdAccount]:
-    """The accounts a rule lists (not the double-compensation rule, which lists identities)."""
-    accounts = HouseholdAccount.objects.filter(project_id=project.pk, void=False)
+def groups_of(user: Any, project: Project | int) -> set[int] | None:
+    """The work groups of the project whose households the user reaches in payments (None:
+    all of them): the lists and the ledger show only those."""
+    project_id = project if isinstance(project, int) else project.pk
+    return work_group_ids_with(user, Module.PAYMENTS, Action.VIEW, project_id)
+
+
+def _in_groups(rows: QuerySet[Any], groups: set[int] | None, path: str = "household") -> Any:
+    if groups is None:
+        return rows
+    return rows.filter(**{f"{path}__work_group_id__in": groups})
+
+
+def rule_accounts(
+    project: Project, rule: str, today: dt.date, groups: set[int] | None = None
+) -> QuerySet[HouseholdAccount]:
+    """The accounts a rule lists (not the double-compensation rule, which lists identities),
+    of the households of `groups` (None: all)."""
+    accounts = _in_groups(
+        HouseholdAccount.objects.filter(project_id=project.pk, void=False), groups
+    )
     if rule == Rule.PAID_NOT_DEMOLISHED:
         return accounts.filter(
             demolished_on__isnull=True, first_paid_on__lte=paid_before(project, today)
@@ -203,27 +221,24 @@ def rule_accounts(project: Project, rule: str, today: dt.date) -> QuerySet[House
     raise ValueError(rule)
 
 
-def doubles(project_id: int) -> QuerySet[PaidIdentity]:
+def doubles(project_id: int, groups: set[int] | None = None) -> QuerySet[PaidIdentity]:
     """This project's paid ID numbers and title certificates that were also paid in another
     household (of this or another project): 二次补偿."""
-    return PaidIdentity.objects.filter(project_id=project_id, duplicate=True).order_by(
-        "kind", "value", "household_id"
-    )
+    rows = PaidIdentity.objects.filter(project_id=project_id, duplicate=True)
+    return _in_groups(rows, groups).order_by("kind", "value", "household_id")
 
 
-def counts(project: Project, today: dt.date | None = None) -> dict[str, int]:
+def counts(
+    project: Project, today: dt.date | None = None, groups: set[int] | None = None
+) -> dict[str, int]:
     today = today or timezone.localdate()
     found = {
-        rule: rule_accounts(project, rule, today).count()
+        rule: rule_accounts(project, rule, today, groups).count()
         for rule in Rule.ALL
         if rule != Rule.DOUBLE
     }
-    found[Rule.DOUBLE] = (
-        PaidIdentity.objects.filter(project_id=project.pk, duplicate=True)
-        .values("household_id")
-        .distinct()
-        .count()
-    )
+    # As many as the list has rows: one per ID number or certificate paid elsewhere too.
+    found[Rule.DOUBLE] = doubles(project.pk, groups).count()
     return found
 
 
@@ -261,10 +276,10 @@ def double_rows(project_id: int, identities: Sequence[PaidIdentity]) -> list[Dou
 # --- the finance queue -------------------------------------------------------------------
 
 
-def queue(project_id: int) -> dict[str, QuerySet[Payment]]:
+def queue(project_id: int, groups: set[int] | None = None) -> dict[str, QuerySet[Payment]]:
     """What waits for finance: requests to approve, approved transfers to record, paid
     payments without the household's receipt."""
-    base = Payment.objects.filter(project_id=project_id).select_related(
+    base = _in_groups(Payment.objects.filter(project_id=project_id), groups).select_related(
         "household", "instalment__plan__agreement", "requested_by", "approved_by"
     )
     return {
@@ -388,8 +403,13 @@ def ledger(
     household_id: int | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    groups: set[int] | None = None,
 ) -> QuerySet[LedgerEntry]:
+    """The project's ledger; with `groups`, the funds received and the movements of those
+    work groups' households."""
     rows = LedgerEntry.objects.filter(project_id=project_id)
+    if groups is not None:
+        rows = rows.filter(Q(household__isnull=True) | Q(household__work_group_id__in=groups))
     if household_id is not None:
         rows = rows.filter(household_id=household_id)
     if since is not None:
@@ -477,8 +497,8 @@ def plans_missing(project_id: int) -> int:
     ).count()
 
 
-def queue_counts(project_id: int) -> dict[str, int]:
-    return {name: rows.count() for name, rows in queue(project_id).items()}
+def queue_counts(project_id: int, groups: set[int] | None = None) -> dict[str, int]:
+    return {name: rows.count() for name, rows in queue(project_id, groups).items()}
 
 
 def household_by_code(project_id: int, code: str) -> Household | None:
@@ -510,6 +530,7 @@ def ledger_with_balance(
     household_id: int | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    groups: set[int] | None = None,
 ) -> Iterator[tuple[LedgerEntry, Decimal]]:
     """Each row of the filtered ledger with the project account's balance after it, in ledger
     order, read in one pass over the project's ledger (the export)."""
@@ -522,6 +543,9 @@ def ledger_with_balance(
     for row in rows.iterator(chunk_size=2000):
         balance += row.amount
         if household_id is not None and row.household_id != household_id:
+            continue
+        household = row.household
+        if groups is not None and household is not None and household.work_group_id not in groups:
             continue
         if since is not None and row.occurred_on < since:
             continue

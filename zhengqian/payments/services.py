@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone, translation
@@ -411,6 +412,16 @@ def on_void(*, agreement: Agreement, actor: Any = None) -> None:
         instalment.reduction -= back
         instalment.save(update_fields=["amount", "reduction"])
         left -= back
+    if left > 0:
+        # Asked for meanwhile (guard_void read them unlocked): the reduction can't be undone.
+        raise ValidationError(
+            _(
+                "Supplement %(number)s lowered instalments that have since been paid or are "
+                "being paid: it cannot be voided. Draft a new supplement instead."
+            )
+            % {"number": agreement.number},
+            code="reduced_paid",
+        )
     _refresh(account)
 
 
@@ -533,6 +544,15 @@ def _require_in_force(agreement: Agreement, field: str = "__all__") -> None:
             )
 
 
+def _require_payment(actor: Any, payment: Payment, action: Action) -> None:
+    """The actor may do this to the payment's household: role in the project, and the
+    household's work group when the role is limited to some."""
+    household = Household.objects.only("pk", "project_id", "work_group_id").get(
+        pk=payment.household_id
+    )
+    require_household(actor, household, Module.PAYMENTS, action)
+
+
 def _household_of(payment_or_instalment: Any) -> Household:
     return Household.objects.get(pk=payment_or_instalment.account.household_id)
 
@@ -611,7 +631,7 @@ def _expect(payment: Payment, *statuses: str) -> None:
 
 def approve(*, actor: Any, payment: Payment, password: str) -> Payment:
     """A finance officer approves the payment, with the password again; not whoever asked."""
-    require(actor, Module.PAYMENTS, Action.APPROVE, project=payment.project_id)
+    _require_payment(actor, payment, Action.APPROVE)
     confirm_password(
         actor, password, target=payment, project=payment.project_id, action="payment.approve"
     )
@@ -648,7 +668,7 @@ def _approve(*, actor: Any, payment: Payment) -> Payment:
 @transaction.atomic
 def refuse(*, actor: Any, payment: Payment, reason: str) -> Payment:
     """A finance officer refuses the request, with the reason; the instalment is open again."""
-    require(actor, Module.PAYMENTS, Action.APPROVE, project=payment.project_id)
+    _require_payment(actor, payment, Action.APPROVE)
     reason = _text(reason, "reason", _("Give the reason for refusing."), 300)
     account, payment = _locked(payment)
     _expect(payment, PaymentStatus.REQUESTED)
@@ -747,7 +767,7 @@ def record_paid(
 ) -> Payment:
     """The finance officer records the transfer of an approved payment: the ledger's entry,
     the household's account and the instalment, at once."""
-    require(actor, Module.PAYMENTS, Action.CHANGE, project=payment.project_id)
+    _require_payment(actor, payment, Action.CHANGE)
     errors: dict[str, Any] = {}
     checks = {
         "payee": lambda: _text(payee, "payee", _("Enter the payee's name."), 100),
@@ -854,21 +874,26 @@ def confirm_receipt(*, actor: Any, payment: Payment, receipt: Any) -> Payment:
     from zhengqian.agreements.documents import sha256
     from zhengqian.survey.attachments import JPEG, PDF, PNG, check_upload
 
-    require(actor, Module.PAYMENTS, Action.CHANGE, project=payment.project_id)
+    _require_payment(actor, payment, Action.CHANGE)
     _account, payment = _locked(payment)
     _expect(payment, PaymentStatus.PAID)
     if payment.receipt_confirmed_at is not None:
         raise ValidationError(_("The receipt has already been confirmed."), code="confirmed")
     if not receipt:
         raise _invalid("receipt", _("Upload the signed receipt."), "required")
+    extensions = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
     try:
-        if check_upload(receipt) not in (PDF, JPEG, PNG):
+        kind = check_upload(receipt)
+        if kind not in extensions:
             raise ValidationError(_("Upload a PDF or a JPEG or PNG image."), code="type")
     except ValidationError as exc:
         raise _invalid("receipt", exc.messages[0], "type") from None
-    payment.receipt_sha256 = sha256(receipt.read())
     receipt.seek(0)
-    payment.receipt = receipt
+    data = receipt.read()
+    payment.receipt_sha256 = sha256(data)
+    # Stored under a name of the system's: the uploaded name may carry the payee's name.
+    extension = extensions[kind]
+    payment.receipt.save(f"receipt-{payment.pk}.{extension}", ContentFile(data), save=False)
     payment.receipt_confirmed_by = actor
     payment.receipt_confirmed_at = timezone.now()
     payment.save()
@@ -888,7 +913,7 @@ def record_failure(
 ) -> Payment:
     """A transfer that failed or came back: recorded, the money back in the ledger if it had
     gone out, and the instalment open again to be asked for anew."""
-    require(actor, Module.PAYMENTS, Action.CHANGE, project=payment.project_id)
+    _require_payment(actor, payment, Action.CHANGE)
     errors: dict[str, Any] = {}
     try:
         reason = _text(reason, "reason", _("Give the reason the transfer failed."), 300)

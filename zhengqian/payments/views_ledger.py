@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from zhengqian.accounts.permissions import require
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read, record_search
+from zhengqian.core.excel import data_cell
 from zhengqian.core.masking import mask_name
 from zhengqian.payments import selectors
 from zhengqian.payments.forms import LedgerFilterForm
@@ -72,7 +73,7 @@ def _query(form: LedgerFilterForm) -> dict[str, str]:
 def ledger(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.get_project_for_user(request.user, pk)
     form, args = _filters(request, found)
-    rows = selectors.ledger(found.pk, **args)
+    rows = selectors.ledger(found.pk, **args, groups=selectors.groups_of(request.user, found))
     page = Paginator(selectors.with_balance(rows), PAGE_SIZE).get_page(request.GET.get("page"))
     query = _query(form) if form.is_bound else {}
     if any(query.values()):
@@ -127,7 +128,7 @@ def write_ledger(
     def cells(values: list[Any], *, bold: bool = False) -> list[WriteOnlyCell]:
         out_cells = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = data_cell(sheet, value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif isinstance(value, Decimal):
@@ -179,7 +180,13 @@ def ledger_export(request: HttpRequest, pk: int) -> FileResponse:
     require(request.user, Module.PAYMENTS, Action.EXPORT, project=found)
     form, args = _filters(request, found)
     rows = (
-        list(selectors.ledger_with_balance(found.pk, **args)) if args["household_id"] != 0 else []
+        list(
+            selectors.ledger_with_balance(
+                found.pk, **args, groups=selectors.groups_of(request.user, found)
+            )
+        )
+        if args["household_id"] != 0
+        else []
     )
     personal = selectors.sees_personal(request.user, found)
     record_read(

@@ -142,7 +142,8 @@ def _overview(
 ) -> HttpResponse:
     user = request.user
     may_change = selectors.may_in_project(user, project, Action.CHANGE)
-    counts = selectors.counts(project)
+    groups = selectors.groups_of(user, project)
+    counts = selectors.counts(project, groups=groups)
     rules = [
         {
             "code": rule,
@@ -159,7 +160,7 @@ def _overview(
         "sources": sources,
         "receipts": selectors.receipts(project.pk),
         "rules": rules,
-        "queue": selectors.queue_counts(project.pk),
+        "queue": selectors.queue_counts(project.pk, groups),
         "may_change": may_change,
         "may_export": selectors.may_in_project(user, project, Action.EXPORT),
         "plans_missing": selectors.plans_missing(project.pk),
@@ -308,12 +309,14 @@ def rule(request: HttpRequest, pk: int, rule: str) -> HttpResponse:
         "today": today,
     }
     if rule == Rule.DOUBLE:
-        identities = selectors.doubles(found.pk).select_related("household")
+        groups = selectors.groups_of(request.user, found)
+        identities = selectors.doubles(found.pk, groups).select_related("household")
         doubles = Paginator(identities, PAGE_SIZE).get_page(request.GET.get("page"))
         context["doubles"] = _double_rows(request.user, found, list(doubles.object_list))
         context["page_obj"] = doubles
     else:
-        accounts = selectors.rule_accounts(found, rule, today).select_related(
+        groups = selectors.groups_of(request.user, found)
+        accounts = selectors.rule_accounts(found, rule, today, groups).select_related(
             "household", "agreement"
         )
         page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -333,7 +336,7 @@ QUEUE_LIMIT = 200
 def queue(request: HttpRequest, pk: int) -> HttpResponse:
     """What waits for the finance department, oldest first, with how long it has waited."""
     found = selectors.get_project_for_user(request.user, pk)
-    lists = selectors.queue(found.pk)
+    lists = selectors.queue(found.pk, selectors.groups_of(request.user, found))
     sections = []
     for name, title in (
         ("requested", _("Requests to approve")),

@@ -29,6 +29,7 @@ from zhengqian.accounts.permissions import require
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
+from zhengqian.core.excel import data_cell
 from zhengqian.projects.models import Project
 from zhengqian.valuation.models import (
     FirmSelection,
@@ -229,7 +230,7 @@ def write_performance(out: IO[bytes], rows: Iterable[FirmPerformance]) -> None:
     for row in rows:
         cells = []
         for value in _values(row):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = data_cell(sheet, value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)

@@ -459,3 +459,13 @@ def test_the_household_list_is_one_query_with_its_steps(pay, django_assert_num_q
             (h.agreement_number, h.vacating.accepted_on, h.demolition.demolished_on) for h in rows
         ]
     assert steps == [(pay.agreement.number, today(), today())]
+
+
+def test_an_agreement_whose_house_was_vacated_is_not_voided(pay):  # type: ignore[no-untyped-def]
+    vacating(pay)
+    with pytest.raises(ValidationError) as exc:
+        agreements.void_request(actor=pay.officer, agreement=pay.agreement, reason="录入错误")
+    assert exc.value.code == "vacated"
+    assert pay.agreement.number in exc.value.messages[0]
+    pay.agreement.refresh_from_db()
+    assert pay.agreement.void_requested_at is None and pay.agreement.status == "effective"

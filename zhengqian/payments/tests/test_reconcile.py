@@ -3,6 +3,7 @@ difference is found and named."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from decimal import Decimal
@@ -23,6 +24,7 @@ from zhengqian.payments.models import (
     HouseholdAccount,
     Instalment,
     LedgerEntry,
+    Payment,
 )
 from zhengqian.payments.tests.conftest import pay_out
 from zhengqian.testing.factories import PASSWORD
@@ -142,7 +144,7 @@ def _missing_plan(c: Any) -> None:
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        (_ledger_amount, {("main", "paid (ledger)")}),
+        (_ledger_amount, {("main", "paid (ledger)"), ("last_payment", "ledger movements")}),
         (_account_paid, {("main", "paid (payments)"), ("main", "paid (ledger)")}),
         (_account_committed, {("main", "amount agreed"), ("main", "instalments")}),
         (_instalment_amount, {("main", "instalments"), ("supplement", "plan instalments")}),
@@ -159,6 +161,7 @@ def test_a_planted_difference_is_found(
         "supplement": f"agreement {busy.supplement.number}",
         "funds": "funds received",
         "other": f"agreement {busy.other.number}",
+        "last_payment": f"payment {Payment.objects.filter(status='paid').order_by('pk').last().pk}",
     }
     assert set(differences()) == {(where[w], what) for w, what in expected}
     assert set(differences(busy.project.pk)) == set(differences())
@@ -203,3 +206,45 @@ def test_an_unknown_project_is_refused(db):  # type: ignore[no-untyped-def]
     with pytest.raises(CommandError) as exc:
         call_command("check_payments", "--project", "NOPE", stdout=io.StringIO())
     assert "NOPE" in str(exc.value)
+
+
+def _instalment_unmarked(c: Any) -> None:
+    Instalment.objects.filter(paid_on__isnull=False).update(paid_on=None)
+
+
+def _in_process(c: Any) -> None:
+    HouseholdAccount.objects.filter(pk=c.account.pk).update(in_process=Decimal("1.00"))
+
+
+def _first_paid(c: Any) -> None:
+    HouseholdAccount.objects.filter(pk=c.account.pk).update(first_paid_on=dt.date(2020, 1, 1))
+
+
+def _next_due(c: Any) -> None:
+    HouseholdAccount.objects.filter(pk=c.account.pk).update(next_due_on=dt.date(2020, 1, 1))
+
+
+def _void_flag(c: Any) -> None:
+    HouseholdAccount.objects.filter(pk=c.account.pk).update(void=True)
+
+
+def _overdrawn(c: Any) -> None:
+    # The receipts booked in the ledger shrunk to a fen: more went out than came in.
+    LedgerEntry.objects.filter(kind=EntryKind.RECEIPT).update(amount=Decimal("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "what"),
+    [
+        (_instalment_unmarked, "marked paid"),
+        (_in_process, "being paid"),
+        (_first_paid, "first paid on"),
+        (_next_due, "next due on"),
+        (_void_flag, "agreement void"),
+        (_overdrawn, "balance below zero"),
+    ],
+)
+def test_a_drifted_maintained_figure_is_found(busy: Any, tamper: Any, what: str) -> None:
+    assert differences() == []
+    tamper(busy)
+    assert what in {w for _where, w in differences()}

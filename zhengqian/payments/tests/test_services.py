@@ -1170,3 +1170,72 @@ def test_a_supplement_after_a_void_one_corrects_the_main_agreement(pay):  # type
     assert sum(i.amount for i in parts(raised)) == Decimal("0.00")
     assert account_of(pay).committed == pay.agreement.total
     assert reconcile.check() == []
+
+
+def test_only_the_latest_supplement_is_voided(pay):  # type: ignore[no-untyped-def]
+    from zhengqian.payments import reconcile
+
+    raised = signing(
+        pay,
+        agreements.draft(
+            actor=pay.officer, calculation=_corrected(pay, "9999.00"), parent=pay.agreement
+        ),
+    )
+    lowered = signing(
+        pay,
+        agreements.draft(
+            actor=pay.officer, calculation=_corrected(pay, "1000.00"), parent=pay.agreement
+        ),
+    )
+    # The later supplement's difference is stated against the earlier one.
+    with pytest.raises(ValidationError) as exc:
+        agreements.void_request(actor=pay.officer, agreement=raised, reason="计算错误")
+    assert exc.value.code == "later_supplement"
+    assert lowered.number in exc.value.messages[0]
+    raised.refresh_from_db()
+    assert raised.void_requested_at is None
+    # Voided from the latest back, the books hold at every step.
+    for supplement in (lowered, raised):
+        agreements.void_request(actor=pay.officer, agreement=supplement, reason="计算错误")
+        agreements.void_decide(actor=pay.pm, agreement=supplement, approve=True, password=PASSWORD)
+        assert reconcile.check() == []
+    assert account_of(pay).committed == pay.agreement.total
+
+
+def test_a_group_limited_finance_officer_acts_only_in_their_groups(pay):  # type: ignore[no-untyped-def]
+    from zhengqian.projects.models import WorkGroup
+
+    other_group = WorkGroup.objects.create(project=pay.project, name="第九工作组")
+    limited = UserFactory(username="finance-limited")
+    grant(limited, RoleCode.FINANCE_OFFICER, pay.project, work_groups=[other_group])
+    first, _rest = parts(pay.agreement)
+    payment = services.request(actor=pay.officer, instalment=first)
+    with pytest.raises(AccessDenied):
+        services.approve(actor=limited, payment=payment, password=PASSWORD)
+    with pytest.raises(AccessDenied):
+        services.refuse(actor=limited, payment=payment, reason="不在本组")
+    groups = selectors.groups_of(limited, pay.project)
+    assert groups == {other_group.pk}
+    assert list(selectors.queue(pay.project.pk, groups)["requested"]) == []
+    assert [p.pk for p in selectors.queue(pay.project.pk)["requested"]] == [payment.pk]
+    # The ledger shows them the project's funds received, not other groups' payments.
+    payment = services.approve(actor=pay.finance2, payment=payment, password=PASSWORD)
+    record(pay, payment)
+    kinds = [e.kind for e in selectors.ledger(pay.project.pk, groups=groups)]
+    assert kinds == ["receipt"]
+    assert "disbursement" in [e.kind for e in selectors.ledger(pay.project.pk)]
+
+
+def test_the_receipt_is_stored_under_a_name_of_the_system(pay):  # type: ignore[no-untyped-def]
+    first, _rest = parts(pay.agreement)
+    payment = pay_out(pay, first)
+    upload = SimpleUploadedFile(
+        "张建国-签收.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
+    )
+    payment = services.confirm_receipt(actor=pay.finance, payment=payment, receipt=upload)
+    # (the storage adds a suffix when the name is taken by an earlier test's file)
+    stored = payment.receipt.name.rsplit("/", 1)[-1]
+    assert stored.startswith(f"receipt-{payment.pk}") and stored.endswith(".pdf")
+    assert "张建国" not in payment.receipt.name
+    with payment.receipt.open("rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == payment.receipt_sha256
