@@ -135,6 +135,21 @@ def build_default_matrix() -> dict[str, dict[str, set[str]]]:
     _grant(m, RoleCode.SIGNING_OFFICER, Module.AGREEMENTS, [*_WRITE, Action.VIEW_PERSONAL])
     # The handler asks for the payment of an instalment; finance approves and pays it.
     _grant(m, RoleCode.SIGNING_OFFICER, Module.PAYMENTS, [Action.CREATE])
+    # Holdout clearance (拔钉清零), the legal path, petitions and lawsuits: the project manager
+    # leads them (decisions, cases closed); signing officers keep the case files and
+    # negotiation logs and answer petitions.
+    _grant(
+        m,
+        RoleCode.PROJECT_MANAGER,
+        Module.HOLDOUTS,
+        [Action.CREATE, Action.CHANGE, Action.APPROVE, Action.VIEW_PERSONAL],
+    )
+    _grant(
+        m,
+        RoleCode.SIGNING_OFFICER,
+        Module.HOLDOUTS,
+        [Action.CREATE, Action.CHANGE, Action.VIEW_PERSONAL],
+    )
     _grant(m, RoleCode.FINANCE_OFFICER, Module.PAYMENTS, [*_WRITE, Action.APPROVE])
     _grant(m, RoleCode.FINANCE_OFFICER, Module.PAYMENTS, [Action.VIEW_PERSONAL])
     _grant(m, RoleCode.DEMOLITION_OFFICER, Module.DEMOLITION, _WRITE)

@@ -99,6 +99,7 @@ class PolicySettingsForm(StyledForm):
     )
     payment_first_percent = _model_field(Policy, "payment_first_percent")
     payment_due_days = _model_field(Policy, "payment_due_days")
+    vacate_within_days = _model_field(Policy, "vacate_within_days")
 
     @classmethod
     def for_policy(cls, policy: Policy, data: Any = None) -> PolicySettingsForm:

@@ -123,6 +123,11 @@ class Policy(models.Model):
     payment_due_days = models.PositiveSmallIntegerField(
         _("days to pay an instalment after its condition"), default=15
     )
+    # Holdouts (拔钉清零): a household signed and not vacated this many days after its
+    # agreement took effect is on the holdout list.
+    vacate_within_days = models.PositiveSmallIntegerField(
+        _("days to vacate after the agreement takes effect"), default=30
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -63,6 +63,7 @@ POLICY_FIELDS = (
     "signing_period_end",
     "payment_first_percent",
     "payment_due_days",
+    "vacate_within_days",
 )
 ITEM_FIELDS = ("code", "name", "category", "rule", "modes", "kinds", "minimum", "maximum")
 # Unlicensed area counts where the confirmation recognised it (dictionary "unlicensed_treatment").

@@ -299,6 +299,7 @@ def _settings(policy: Policy) -> list[tuple[str, Any]]:
         ("signing_period_end", policy.signing_period_end or "—"),
         ("payment_first_percent", policy.payment_first_percent),
         ("payment_due_days", policy.payment_due_days),
+        ("vacate_within_days", policy.vacate_within_days),
     ]
     labels = PolicySettingsForm.base_fields
     return [(str(labels[name].label), value) for name, value in shown]

@@ -41,9 +41,9 @@ OWN_MODULE = {
 PERSONAL_DATA_ROLES = {
     RoleCode.SURVEYOR: {Module.SURVEY},
     RoleCode.OWNERSHIP_OFFICER: {Module.SURVEY, Module.OWNERSHIP},
-    RoleCode.SIGNING_OFFICER: {Module.AGREEMENTS},
+    RoleCode.SIGNING_OFFICER: {Module.AGREEMENTS, Module.HOLDOUTS},
     # The manager approves voiding and keeps the templates: agreements carry unmasked data.
-    RoleCode.PROJECT_MANAGER: {Module.AGREEMENTS},
+    RoleCode.PROJECT_MANAGER: {Module.AGREEMENTS, Module.HOLDOUTS},
     RoleCode.FINANCE_OFFICER: {Module.PAYMENTS},
     RoleCode.RESETTLEMENT_OFFICER: {Module.RESETTLEMENT},
     RoleCode.SUPERVISOR: BUSINESS | {Module.PROJECTS, Module.DASHBOARD},
@@ -79,6 +79,9 @@ def expected(role: RoleCode, module: Module, action: Action) -> bool:
         return action == Action.EXPORT and role in (RoleCode.PROJECT_MANAGER, RoleCode.LEADER)
     if (role, module, action) == (RoleCode.SIGNING_OFFICER, Module.PAYMENTS, Action.CREATE):
         return True  # the handler asks for an instalment's payment
+    if module == Module.HOLDOUTS and action in (Action.CREATE, Action.CHANGE):
+        # The project manager leads holdout clearance, signing officers keep the case files.
+        return role in (RoleCode.PROJECT_MANAGER, RoleCode.SIGNING_OFFICER)
     if action in WRITES or action == Action.EXPORT:
         return OWN_MODULE.get(role) == module
     if action == Action.REVIEW:
@@ -94,6 +97,7 @@ def expected(role: RoleCode, module: Module, action: Action) -> bool:
             (RoleCode.PROJECT_MANAGER, Module.VALUATION),
             (RoleCode.PROJECT_MANAGER, Module.AGREEMENTS),
             (RoleCode.FINANCE_OFFICER, Module.PAYMENTS),
+            (RoleCode.PROJECT_MANAGER, Module.HOLDOUTS),
         }
     return False
 

@@ -129,6 +129,7 @@ SETTINGS = {
     "signing_period_end": "2026-08-31",
     "payment_first_percent": "70",
     "payment_due_days": "20",
+    "vacate_within_days": "45",
 }
 
 
@@ -155,6 +156,7 @@ class TestDetail:
         assert draft.area_per_person == Decimal("45.00") and draft.voucher_premium == 10
         assert draft.effect_threshold == 80 and str(draft.signing_period_end) == "2026-08-31"
         assert draft.payment_first_percent == 70 and draft.payment_due_days == 20
+        assert draft.vacate_within_days == 45
 
     def test_a_bad_setting_is_shown_at_its_field(self, comp, draft, login):  # type: ignore[no-untyped-def]
         r = login(comp.pm).post(detail(draft), {**SETTINGS, "voucher_premium": "150"})
