@@ -106,9 +106,18 @@ def print_table(results: Sequence[Result]) -> None:
         print(f"{r.name:<{width}}  {r.n:>5}  {r.median_ms:>10.3f}  {r.p95_ms:>10.3f}  {r.note}")
 
 
-def write_results(path: Path, results: Sequence[Result], context: dict[str, Any]) -> None:
+def write_results(
+    path: Path, results: Sequence[Result], context: dict[str, Any], *, keep: Sequence[Any] = ()
+) -> None:
     """Write via a temporary file, so that an interrupted run never leaves half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    rows = [r.row(context) for r in results]
+    rows = [*keep, *(r.row(context) for r in results)]
     tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def merge_results(path: Path, results: Sequence[Result], context: dict[str, Any]) -> None:
+    """Replace the rows of the benchmarks just run (by name) and keep every other row."""
+    names = {r.name for r in results}
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    write_results(path, results, context, keep=[row for row in old if row["name"] not in names])

@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.database import Databases  # noqa: E402
-from bench.harness import Result, print_table, progress, write_results  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Result,
+    merge_results,
+    print_table,
+    progress,
+    write_results,
+)
 
 RESULTS = ROOT / "bench" / "results.json"
 
@@ -54,7 +60,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         choices=SUITES,
-        help="Run one suite only (results.json is left alone).",
+        help="Run one suite only (results.json is left alone unless --merge).",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="With --only: replace that suite's rows in results.json by this run's (each row "
+        "keeps the time and load of its own run), leaving the other rows as they are.",
     )
     return parser.parse_args(argv)
 
@@ -210,7 +222,10 @@ def main(argv: list[str]) -> int:
         f"load {load_before:.1f} at the start"
     )
     print_table(results)
-    if quick or args.only:
+    if args.only and args.merge and not quick:
+        merge_results(RESULTS, results, context)
+        print(f"\n{args.only} rows replaced in {RESULTS.relative_to(ROOT)}.")
+    elif quick or args.only:
         print("\n--quick or --only: bench/results.json left unchanged.")
     else:
         write_results(RESULTS, results, context)

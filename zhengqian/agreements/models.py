@@ -222,7 +222,14 @@ class Agreement(models.Model):
                 name="agreement_supplement_shape",
             ),
         ]
-        indexes = [models.Index(fields=["project", "status"], name="agreement_project_status")]
+        indexes = [
+            models.Index(fields=["project", "status"], name="agreement_project_status"),
+            # The amounts agreed of a project summed from the index alone (the funds summary).
+            models.Index(
+                fields=["project", "status", "parent", "total", "difference"],
+                name="agreement_amounts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -161,12 +161,16 @@ class HouseholdAccount(models.Model):
                 condition=models.Q(in_process__gte=0), name="account_in_process_gte0"
             ),
         ]
+        # Covering indexes: each supervision count and the funds summary is read from an index
+        # alone, whatever the number of households.
         indexes = [
-            # 拿钱没拆: paid before a day, not demolished.
+            # 拿钱没拆 (not demolished, first paid before a day) and demolished, not fully paid.
             models.Index(
-                fields=["project", "demolished_on", "first_paid_on"], name="account_paid_not_demo"
+                fields=["project", "void", "demolished_on", "first_paid_on", "paid", "committed"],
+                name="account_site_money",
             ),
-            models.Index(fields=["project", "next_due_on"], name="account_next_due"),
+            models.Index(fields=["project", "void", "next_due_on"], name="account_next_due"),
+            models.Index(fields=["project", "void", "paid", "in_process"], name="account_paid"),
             models.Index(fields=["household"], name="account_household"),
         ]
 

@@ -136,10 +136,12 @@ def funds(project_id: int) -> Funds:
     def total(qs: QuerySet[Any], column: str) -> Decimal:
         return qs.aggregate(s=Sum(column))["s"] or ZERO
 
-    signed = Agreement.objects.filter(project_id=project_id, status__in=IN_FORCE)
-    committed = total(signed.filter(parent__isnull=True), "total") + total(
-        signed.filter(parent__isnull=False), "difference"
+    # One pass over the (project, status, parent, total, difference) index.
+    signed = Agreement.objects.filter(project_id=project_id, status__in=IN_FORCE).aggregate(
+        mains=Sum("total", filter=Q(parent__isnull=True)),
+        supplements=Sum("difference", filter=Q(parent__isnull=False)),
     )
+    committed = (signed["mains"] or ZERO) + (signed["supplements"] or ZERO)
     accounts = HouseholdAccount.objects.filter(project_id=project_id, void=False)
     sums = accounts.aggregate(paid=Sum("paid"), in_process=Sum("in_process"))
     return Funds(
@@ -252,12 +254,13 @@ def double_rows(project_id: int, identities: Sequence[PaidIdentity]) -> list[Dou
     """Each listed identity with the other households where the same value was paid."""
     values = {(i.kind, i.value) for i in identities}
     others: dict[tuple[str, str], list[PaidIdentity]] = {}
-    if values:
-        query = Q()
-        for kind, value in values:
-            query |= Q(kind=kind, value=value)
+    by_kind: dict[str, set[str]] = {}
+    for kind, value in values:
+        by_kind.setdefault(kind, set()).add(value)
+    # One lookup per kind on the (kind, value) index (an OR of pairs would scan the table).
+    for kind, kind_values in sorted(by_kind.items()):
         for row in (
-            PaidIdentity.objects.filter(query)
+            PaidIdentity.objects.filter(kind=kind, value__in=sorted(kind_values))
             .select_related("household", "project")
             .order_by("project_id", "household_id")
         ):
