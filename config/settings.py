@@ -69,7 +69,10 @@ INSTALLED_APPS = [
     "zhengqian.compensation",
     "zhengqian.agreements",
     "zhengqian.payments",
+    "zhengqian.petitions",
     "zhengqian.demolition",
+    "zhengqian.holdouts",
+    "zhengqian.legal",
 ]
 
 MIDDLEWARE = [

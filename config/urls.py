@@ -17,7 +17,10 @@ urlpatterns = [
     path("compensation/", include("zhengqian.compensation.urls")),
     path("agreements/", include("zhengqian.agreements.urls")),
     path("payments/", include("zhengqian.payments.urls")),
+    path("petitions/", include("zhengqian.petitions.urls")),
     path("demolition/", include("zhengqian.demolition.urls")),
+    path("legal/", include("zhengqian.legal.urls")),
+    path("holdouts/", include("zhengqian.holdouts.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 

@@ -272,6 +272,9 @@ class SeedResult:
     payments_requested: int = 0
     houses_vacated: int = 0
     houses_demolished: int = 0
+    holdout_cases: int = 0
+    legal_proceedings: int = 0
+    petitions: int = 0
     project_codes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -299,6 +302,9 @@ class SeedResult:
             "payments_requested": self.payments_requested,
             "houses_vacated": self.houses_vacated,
             "houses_demolished": self.houses_demolished,
+            "holdout_cases": self.holdout_cases,
+            "legal_proceedings": self.legal_proceedings,
+            "petitions": self.petitions,
         }
 
 
@@ -419,6 +425,7 @@ class _DemoWriter:
             self._agreements(users, first)
             self._payments(users, first)
             self._demolition(users, first)
+            self._holdouts(users, first)
         return self.result
 
     def _ownership(self, users: dict[str, User], project: Project) -> None:
@@ -463,6 +470,18 @@ class _DemoWriter:
         counts = seed_demolition(project=project, users=users, rng=self.casework_rng)
         self.result.houses_vacated = counts.vacated
         self.result.houses_demolished = counts.demolished
+
+    def _holdouts(self, users: dict[str, User], project: Project) -> None:
+        from zhengqian.holdouts.demo import seed_holdouts
+        from zhengqian.legal.demo import seed_legal
+        from zhengqian.petitions.demo import seed_petitions
+
+        case = seed_holdouts(project, users, self.casework_rng)
+        self.result.holdout_cases = 1 if case is not None else 0
+        legal = seed_legal(project=project, users=users, rng=self.casework_rng)
+        self.result.legal_proceedings = legal.proceedings
+        petitions = seed_petitions(project, [users["signer"], users["signer"]], self.casework_rng)
+        self.result.petitions = len(petitions)
 
     def _valuations(self, users: dict[str, User], projects: list[Project]) -> None:
         from zhengqian.core.calendar import office_calendar

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read
+from zhengqian.core.files import serve_stored
 from zhengqian.core.forms import attach_errors, submit
 from zhengqian.core.http import is_htmx, next_url
 from zhengqian.demolition import forms, selectors, services
@@ -213,23 +214,9 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the files ---------------------------------------------------------------------------------
 
-_CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
-
 
 def _serve(stored: Any, name: str) -> FileResponse:
-    try:
-        handle = stored.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404(_("The file is missing from the storage.")) from exc
-    extension = stored.name.rsplit(".", 1)[-1].lower() if "." in stored.name else ""
-    response = FileResponse(
-        handle,
-        filename=f"{name}.{extension}",
-        content_type=_CONTENT_TYPES.get(extension) or "application/octet-stream",
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve_stored(stored, name)
 
 
 @login_required

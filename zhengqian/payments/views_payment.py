@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from zhengqian.accounts.permissions import require
 from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read
+from zhengqian.core.files import serve_stored
 from zhengqian.core.forms import attach_errors, submit
 from zhengqian.core.http import next_url
 from zhengqian.core.masking import mask_bank_account, mask_name
@@ -217,14 +218,6 @@ def receipt_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, _refresh(found), status=400, receipt_form=form)
 
 
-_CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-}
-
-
 @login_required
 @require_GET
 def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
@@ -232,12 +225,9 @@ def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
     payments/view_personal, and each opening recorded."""
     found = selectors.get_payment_for_user(request.user, pk)
     require_household(request.user, found.household, Module.PAYMENTS, Action.VIEW_PERSONAL)
-    if not found.receipt:
-        raise Http404(_("There is no such file."))
-    try:
-        handle = found.receipt.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404(_("The file is missing from the storage.")) from exc
+    response = serve_stored(
+        found.receipt, f"{found.household.code}-{found.pk}-receipt", as_attachment=True
+    )
     record_read(
         actor=request.user,
         event_type="payment.receipt_file",
@@ -245,15 +235,6 @@ def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
         project=found.project_id,
         details={"household": found.household_id, "sha256": found.receipt_sha256},
     )
-    extension = found.receipt.name.rsplit(".", 1)[-1].lower() if "." in found.receipt.name else ""
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{found.household.code}-{found.pk}-receipt.{extension or 'bin'}",
-        content_type=_CONTENT_TYPES.get(extension),
-    )
-    # Personal documents: never kept by a shared proxy or the browser's disk cache.
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

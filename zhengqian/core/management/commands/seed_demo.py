@@ -139,3 +139,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  houses vacated {result.houses_vacated}, demolished {result.houses_demolished}"
         )
+        self.stdout.write(
+            f"  holdout cases {result.holdout_cases}, legal proceedings "
+            f"{result.legal_proceedings}, petitions {result.petitions}"
+        )
