@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengqian.compensation.models import CollectiveDecision
 from zhengqian.core.forms import StyledForm
@@ -58,7 +59,7 @@ class PetitionForm(StyledForm):
     petitioner_name = forms.CharField(label=_("Petitioner"), max_length=60)
     id_number = forms.CharField(label=_("ID number"), max_length=22, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    received_on = _date(_("Received on"))
+    received_on = _date(pgettext_lazy("petition", "Received on"))
     request = forms.CharField(label=_("Request"), widget=forms.Textarea(attrs={"rows": 3}))
     attachment = _file(_("Attachment"))
 

@@ -96,7 +96,7 @@ class Petition(models.Model):
     petitioner_name = models.CharField(_("petitioner"), max_length=60)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    received_on = models.DateField(_("received on"))
+    received_on = models.DateField(pgettext_lazy("petition", "received on"))
     request = models.TextField(_("request"))
     attachment = models.FileField(
         _("attachment"), upload_to="petitions/received/%Y/%m/", max_length=200, blank=True
