@@ -47,7 +47,11 @@ def get_household_for_user(user: Any, pk: Any) -> Household:
 
 def get_proceeding_for_user(user: Any, pk: Any) -> Proceeding:
     try:
-        found = Proceeding.objects.select_related("calculation").get(pk=int(pk))
+        found = (
+            Proceeding.objects.select_related("calculation")
+            .prefetch_related("steps__recorded_by")
+            .get(pk=int(pk))
+        )
     except (Proceeding.DoesNotExist, ValueError, TypeError):
         raise OutOfScope("legal.proceeding", pk) from None
     found.household = get_household_for_user(user, found.household_id)
@@ -132,7 +136,7 @@ class StepRow:
 
 
 def step_rows(proceeding: Proceeding, calendar: Any = None) -> list[StepRow]:
-    done = {s.code: s for s in proceeding.steps.select_related("recorded_by")}
+    done = {s.code: s for s in proceeding.steps.all()}
     today = services.today()
     rows = [StepRow(p, done.get(p.step.code), today) for p in services.plan(proceeding, calendar)]
     waiting = next_step(rows)

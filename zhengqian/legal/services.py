@@ -183,8 +183,9 @@ def open_proceeding(*, actor: Any, household: Household, path: str, note: str = 
 
 def known_dates(proceeding: Proceeding) -> dict[str, dt.date]:
     dates = {SIGNING_END: proceeding.signing_end}
-    for code, day in proceeding.steps.values_list("code", "done_on"):
-        dates[code] = day
+    # .all(): the steps a list page prefetched serve without a query per proceeding.
+    for recorded in proceeding.steps.all():
+        dates[recorded.code] = recorded.done_on
     return dates
 
 
