@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqian.accounts.permissions import has_perm, require
+from zhengqian.accounts.permissions import require
 from zhengqian.accounts.roles import Action, Module, RoleCode
 from zhengqian.agreements.documents import sha256
 from zhengqian.agreements.models import Agreement
@@ -311,19 +311,47 @@ def _step(actor: Any, petition: Petition, to: PetitionStatus) -> Petition:
     return petition
 
 
+def _advance(
+    actor: Any,
+    petition: Petition,
+    to: PetitionStatus,
+    *,
+    event_type: str,
+    fields: dict[str, Any],
+    details: dict[str, Any],
+) -> Petition:
+    """Move the locked petition to its next status with the step's fields, saved and recorded
+    in the caller's transaction."""
+    was = petition.status
+    petition.status = to
+    for name, value in fields.items():
+        setattr(petition, name, value)
+    petition.save(update_fields=["status", *fields])
+    record(
+        actor=actor,
+        event_type=event_type,
+        target=petition,
+        project=petition.project_id,
+        changes={"status": [was, to]},
+        details=details,
+    )
+    return petition
+
+
 def assignable_users(project: Project | int) -> QuerySet[Any]:
     """Active people of the project whose role may move petitions on (holdouts/change)."""
-    from zhengqian.accounts.models import Membership
+    from zhengqian.accounts.models import Membership, RolePermission
 
     project_id = project if isinstance(project, int) else project.pk
     ids = Membership.objects.filter(Q(project_id=project_id) | Q(project__isnull=True)).values(
         "user_id"
     )
-    users = get_user_model().objects.filter(is_active=True, pk__in=ids).order_by("username")
-    allowed = [
-        u.pk for u in users if has_perm(u, Module.HOLDOUTS, Action.CHANGE, project=project_id)
-    ]
-    return users.filter(pk__in=allowed)
+    # The roles the permission matrix lets move petitions on, read once (not a check per user).
+    roles = RolePermission.objects.filter(module=Module.HOLDOUTS, action=Action.CHANGE).values(
+        "role"
+    )
+    ids = ids.filter(role__in=roles)
+    return get_user_model().objects.filter(is_active=True, pk__in=ids).order_by("username")
 
 
 @transaction.atomic
@@ -343,19 +371,14 @@ def assign(
         )
     if errors:
         raise ValidationError(errors)
-    petition.status = PetitionStatus.ASSIGNED
-    petition.assigned_to = assignee
-    petition.assigned_on = assigned_on
-    petition.save(update_fields=["status", "assigned_to", "assigned_on"])
-    record(
-        actor=actor,
+    return _advance(
+        actor,
+        petition,
+        PetitionStatus.ASSIGNED,
         event_type="petition.assign",
-        target=petition,
-        project=petition.project_id,
-        changes={"status": [PetitionStatus.RECEIVED, PetitionStatus.ASSIGNED]},
+        fields={"assigned_to": assignee, "assigned_on": assigned_on},
         details={"assignee": assignee.pk, "assigned_on": assigned_on},
     )
-    return petition
 
 
 @transaction.atomic
@@ -371,21 +394,17 @@ def acknowledge(*, actor: Any, petition: Petition, acknowledged_on: dt.date | No
     )
     if errors or acknowledged_on is None:
         raise ValidationError(errors)
-    petition.status = PetitionStatus.ACKNOWLEDGED
-    petition.acknowledged_on = acknowledged_on
-    petition.save(update_fields=["status", "acknowledged_on"])
-    record(
-        actor=actor,
+    return _advance(
+        actor,
+        petition,
+        PetitionStatus.ACKNOWLEDGED,
         event_type="petition.acknowledge",
-        target=petition,
-        project=petition.project_id,
-        changes={"status": [PetitionStatus.ASSIGNED, PetitionStatus.ACKNOWLEDGED]},
+        fields={"acknowledged_on": acknowledged_on},
         details={
             "acknowledged_on": acknowledged_on,
             "late": acknowledged_on > petition.acknowledge_by,
         },
     )
-    return petition
 
 
 @transaction.atomic
@@ -412,27 +431,24 @@ def answer(
     errors.update(_check_file(reply_document, "reply_document", required=False))
     if errors or answered_on is None:
         raise ValidationError(errors)
-    petition.status = PetitionStatus.ANSWERED
-    petition.answered_on = answered_on
-    petition.reply = text
+    fields: dict[str, Any] = {"answered_on": answered_on, "reply": text}
     if reply_document:
-        petition.reply_sha256 = _store(
+        fields["reply_sha256"] = _store(
             reply_document, petition, "reply_document", f"petition-{petition.pk}-reply"
         )
-    petition.save()
-    record(
-        actor=actor,
+        fields["reply_document"] = petition.reply_document
+    return _advance(
+        actor,
+        petition,
+        PetitionStatus.ANSWERED,
         event_type="petition.answer",
-        target=petition,
-        project=petition.project_id,
-        changes={"status": [PetitionStatus.ACKNOWLEDGED, PetitionStatus.ANSWERED]},
+        fields=fields,
         details={
             "answered_on": answered_on,
             "late": answered_on > petition.answer_by,
-            "reply_document": petition.reply_sha256,
+            "reply_document": fields.get("reply_sha256", petition.reply_sha256),
         },
     )
-    return petition
 
 
 @transaction.atomic
@@ -454,19 +470,14 @@ def rate(
         )
     if errors:
         raise ValidationError(errors)
-    petition.status = PetitionStatus.RATED
-    petition.satisfaction = satisfaction
-    petition.satisfaction_on = satisfaction_on
-    petition.save(update_fields=["status", "satisfaction", "satisfaction_on"])
-    record(
-        actor=actor,
+    return _advance(
+        actor,
+        petition,
+        PetitionStatus.RATED,
         event_type="petition.satisfaction",
-        target=petition,
-        project=petition.project_id,
-        changes={"status": [PetitionStatus.ANSWERED, PetitionStatus.RATED]},
+        fields={"satisfaction": satisfaction, "satisfaction_on": satisfaction_on},
         details={"satisfaction": satisfaction, "on": satisfaction_on},
     )
-    return petition
 
 
 @transaction.atomic
@@ -481,18 +492,14 @@ def close(*, actor: Any, petition: Petition, closed_on: dt.date | None) -> Petit
     )
     if errors:
         raise ValidationError(errors)
-    petition.status = PetitionStatus.CLOSED
-    petition.closed_on = closed_on
-    petition.save(update_fields=["status", "closed_on"])
-    record(
-        actor=actor,
+    return _advance(
+        actor,
+        petition,
+        PetitionStatus.CLOSED,
         event_type="petition.close",
-        target=petition,
-        project=petition.project_id,
-        changes={"status": [PetitionStatus.RATED, PetitionStatus.CLOSED]},
+        fields={"closed_on": closed_on},
         details={"closed_on": closed_on},
     )
-    return petition
 
 
 # --- overdue and escalation -------------------------------------------------------------------
