@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "zhengqian.demolition",
     "zhengqian.holdouts",
     "zhengqian.legal",
+    "zhengqian.resettlement",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("petitions/", include("zhengqian.petitions.urls")),
     path("demolition/", include("zhengqian.demolition.urls")),
     path("legal/", include("zhengqian.legal.urls")),
+    path("resettlement/", include("zhengqian.resettlement.urls")),
     path("holdouts/", include("zhengqian.holdouts.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]

@@ -21,6 +21,7 @@ NAV: list[tuple[str, Any, str]] = [
     (Module.AGREEMENTS, _("Agreements and signing"), "agreements:index"),
     (Module.PAYMENTS, _("Payments"), "payments:index"),
     (Module.DEMOLITION, _("Vacating and demolition"), "demolition:index"),
+    (Module.RESETTLEMENT, _("Resettlement"), "resettlement:index"),
     (Module.HOLDOUTS, _("Holdout clearance"), "holdouts:index"),
     (Module.HOLDOUTS, _("Petitions and lawsuits"), "petitions:index"),
     (Module.AUDIT, _("Audit trail"), "audit:trail"),

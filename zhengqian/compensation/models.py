@@ -128,6 +128,89 @@ class Policy(models.Model):
     vacate_within_days = models.PositiveSmallIntegerField(
         _("days to vacate after the agreement takes effect"), default=30
     )
+    # Resettlement flats (安置房): the flat combinations a household may choose fit its entitled
+    # area within these tolerances (上靠 above, 下靠 below); the number of flats grows by one
+    # per `flat_step_area` of entitlement, up to `max_flats`.
+    fit_above = models.DecimalField(
+        _("a choice may exceed the entitlement by (m², 上靠)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("15.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    fit_below = models.DecimalField(
+        _("a choice may fall short of the entitlement by (m², 下靠)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("15.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    flat_step_area = models.DecimalField(
+        _("entitled area per flat (m²)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("90.00"),
+        validators=[MinValueValidator(Decimal("1"))],
+        help_text=_("A household may choose one flat per this much entitled area (at least one)."),
+    )
+    max_flats = models.PositiveSmallIntegerField(_("most flats per household"), default=2)
+    # Transition fees (过渡费): monthly, per m² of entitled area (at least the minimum), from
+    # the month of moving out until `transition_after_handover_months` after the flats are
+    # handed over; multiplied by `transition_late_factor` for the months after the promised
+    # handover date.
+    transition_rate = models.DecimalField(
+        _("transition fee (元/m² per month)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    transition_minimum = models.DecimalField(
+        _("least transition fee per month (元)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    transition_after_handover_months = models.PositiveSmallIntegerField(
+        _("transition fee paid for months after handover"), default=6
+    )
+    transition_late_factor = models.DecimalField(
+        _("transition fee factor when handover is late"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    # Housing vouchers (房票): cashing the unused balance, and paying developers.
+    voucher_cash_allowed = models.BooleanField(
+        _("the unused balance of a voucher may be cashed"), default=True
+    )
+    voucher_cash_full_percent = models.DecimalField(
+        _("cashed at face value up to (% of the face value)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    voucher_cash_rate = models.DecimalField(
+        _("the rest of the balance cashed at (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("90.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    voucher_cash_forfeits_premium = models.BooleanField(
+        _("cashing forfeits the voucher premium"), default=True
+    )
+    voucher_developer_first_percent = models.DecimalField(
+        _("paid to the developer when the purchase contract is filed (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("The rest is paid when the flat's title is registered to the household."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -111,6 +111,21 @@ class Condition(models.TextChoices):
 
     EFFECTIVE = "effective", _("When the agreement takes effect")
     VACATED = "vacated", _("When vacating is accepted")
+    # An item of resettlement (a month of transition fee, a flats' difference, a voucher's
+    # balance bought back): payable from its own date.
+    DATED = "dated", _("From its date")
+
+
+class PlanKind(models.TextChoices):
+    """What a plan pays: an agreement (the main agreement or a supplement), or an item of
+    resettlement that the resettlement module schedules against the household's account."""
+
+    AGREEMENT = "agreement", _("Agreement")
+    TRANSITION = "transition", _("Transition fee (过渡费)")
+    DIFFERENCE = "difference", _("Difference for the resettlement flats (房屋差价)")
+    VOUCHER_CASH = "voucher_cash", _("Housing voucher balance cashed (房票余额兑现)")
+    # Paid to the developer who sold the household a flat against its voucher, in stages.
+    DEVELOPER = "developer", _("Housing voucher settled with a developer (房票结算)")
 
 
 class HouseholdAccount(models.Model):
@@ -189,12 +204,22 @@ class PaymentPlan(models.Model):
     account = models.ForeignKey(
         HouseholdAccount, on_delete=models.PROTECT, related_name="plans", verbose_name=_("account")
     )
+    kind = models.CharField(
+        _("type"), max_length=16, choices=PlanKind.choices, default=PlanKind.AGREEMENT
+    )
+    # The agreement paid (kind "agreement" only; empty for the items of resettlement).
     agreement = models.OneToOneField(
         "agreements.Agreement",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="payment_plan",
         verbose_name=_("agreement"),
     )
+    # What an item of resettlement is for, unique per account and kind: the month of a
+    # transition fee ("2026-05"), the selection round of a flats' difference, a voucher's number.
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
     amount = models.DecimalField(
         _("amount"),
         max_digits=14,
@@ -215,6 +240,20 @@ class PaymentPlan(models.Model):
         verbose_name = _("payment plan")
         verbose_name_plural = _("payment plans")
         ordering = ["account", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="agreement", agreement__isnull=False)
+                | (~models.Q(kind="agreement") & models.Q(agreement__isnull=True, amount__gt=0)),
+                name="payment_plan_shape",
+            ),
+            # An item of resettlement is scheduled once (running the generation twice adds
+            # nothing).
+            models.UniqueConstraint(
+                fields=["account", "kind", "reference"],
+                condition=~models.Q(kind="agreement"),
+                name="uniq_payment_plan_item",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agreement} {self.amount}"
@@ -393,10 +432,77 @@ class PaidIdentity(models.Model):
         return f"{self.kind} {self.household_id}"
 
 
+class ReceivableStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("receivable", "Open")
+    RECEIVED = "received", pgettext_lazy("receivable", "Received")
+    CANCELLED = "cancelled", pgettext_lazy("receivable", "Cancelled")
+
+
+class Receivable(models.Model):
+    """Money a household owes the office (应收款), e.g. the difference for resettlement flats
+    larger or dearer than its old home: due from a date, received by finance with a voucher
+    number, which books it in the ledger."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey(
+        "survey.Household",
+        on_delete=models.PROTECT,
+        related_name="receivables",
+        verbose_name=_("household"),
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=PlanKind.choices)
+    reference = models.CharField(_("reference"), max_length=60)
+    description = models.CharField(_("description"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ReceivableStatus.choices,
+        default=ReceivableStatus.OPEN,
+    )
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    voucher_no = models.CharField(_("voucher number"), max_length=60, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("amount receivable")
+        verbose_name_plural = _("amounts receivable")
+        ordering = ["project", "due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="receivable_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReceivableStatus.values),
+                name="receivable_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="received") | models.Q(received_on__isnull=False),
+                name="receivable_received_has_date",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "kind", "reference"],
+                condition=~models.Q(status="cancelled"),
+                name="uniq_receivable_live",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "status"], name="receivable_project_status")]
+
+    def __str__(self) -> str:
+        return f"{self.description} {self.amount}"
+
+
 class EntryKind(models.TextChoices):
     RECEIPT = "receipt", _("Funds received")
     DISBURSEMENT = "disbursement", _("Payment to a household")
     RETURN = "return", _("Payment failed or returned")
+    COLLECTION = "collection", _("Received from a household")
 
 
 class LedgerEntry(models.Model):
@@ -426,6 +532,9 @@ class LedgerEntry(models.Model):
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
+    receivable = models.ForeignKey(
+        Receivable, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     agreement_number = models.CharField(_("agreement number"), max_length=80, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -440,7 +549,8 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind="receipt", amount__gt=0, receipt__isnull=False)
                 | models.Q(kind="disbursement", amount__lt=0, payment__isnull=False)
-                | models.Q(kind="return", amount__gt=0, payment__isnull=False),
+                | models.Q(kind="return", amount__gt=0, payment__isnull=False)
+                | models.Q(kind="collection", amount__gt=0, receivable__isnull=False),
                 name="ledger_entry_shape",
             ),
         ]
