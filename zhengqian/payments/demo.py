@@ -23,6 +23,7 @@ from zhengqian.core.demo import DEMO_PASSWORD
 from zhengqian.payments import services
 from zhengqian.payments.models import FundKind, Instalment
 from zhengqian.projects.models import Project
+from zhengqian.survey.models import Household
 
 __all__ = ["PaymentCounts", "seed_payments"]
 
@@ -98,7 +99,7 @@ def seed_payments(*, project: Project, users: dict[str, User], rng: random.Rando
             counts.requested += 1  # waits in finance's queue
             continue
         payment = services.approve(actor=finance, payment=payment, password=DEMO_PASSWORD)
-        household = instalment.plan.agreement.household
+        household = Household.objects.get(pk=instalment.account.household_id)
         payment = services.record_paid(
             actor=finance,
             payment=payment,

@@ -109,3 +109,14 @@ class LedgerFilterForm(StyledForm):
         if since and until and since > until:
             self.add_error("until", _("The end of the period is before its start."))
         return data
+
+
+class ReceivableRecordForm(StyledForm):
+    """The household's money as finance received it (收款)."""
+
+    received_on = forms.DateField(label=_("Received from the household on"), required=False)
+    voucher_no = forms.CharField(label=_("Voucher number"), max_length=60, required=False)
+
+
+class ReceivableCancelForm(StyledForm):
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=300, required=False)

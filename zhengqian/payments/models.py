@@ -185,7 +185,11 @@ class HouseholdAccount(models.Model):
                 name="account_site_money",
             ),
             models.Index(fields=["project", "void", "next_due_on"], name="account_next_due"),
-            models.Index(fields=["project", "void", "paid", "in_process"], name="account_paid"),
+            # The funds summary: what the accounts pay in cash, have paid and are paying.
+            models.Index(
+                fields=["project", "void", "committed", "paid", "in_process"],
+                name="account_money",
+            ),
             models.Index(fields=["household"], name="account_household"),
         ]
 

@@ -2,8 +2,9 @@
 against the agreements. Each figure is computed twice, from independent records, with grouped
 queries (no query per household); every difference is reported with where it is.
 
-- an account's amount agreed = its main agreement's total + the differences of its supplements
-  in force (and so every agreement in force has its plan);
+- an account's amount agreed = what its main agreement pays in cash (cash_amount) + the
+  differences of its supplements in force + its items of resettlement (and so every agreement
+  in force has its plan);
 - an account's instalments add up to its amount agreed; a plan's instalments (with what
   supplements took off them) add up to the plan;
 - an account's amount paid = its paid payments = the ledger's payments out less returns;
@@ -11,6 +12,8 @@ queries (no query per household); every difference is reported with where it is.
 - each payment has its movements: a paid one exactly one payment out of its amount, one that
   came back also one return, any other none; an instalment is marked paid exactly when it has
   a paid payment;
+- a receivable received has exactly one collection in the ledger, of its amount; an open or
+  cancelled one none;
 - the maintained figures the supervision lists read: an account's amount being paid, first
   payment, next due date, and whether its agreement is void.
 """
@@ -35,7 +38,11 @@ from zhengqian.payments.models import (
     Payment,
     PaymentPlan,
     PaymentStatus,
+    PlanKind,
+    Receivable,
+    ReceivableStatus,
 )
+from zhengqian.payments.services import cash_amount
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def check(project_id: int | None = None) -> list[Difference]:
     accounts = {
         a.pk: a
         for a in HouseholdAccount.objects.filter(scope)
-        .select_related("agreement")
+        .select_related("agreement__calculation")
         .only(
             "pk",
             "project_id",
@@ -80,8 +87,10 @@ def check(project_id: int | None = None) -> list[Difference]:
             "first_paid_on",
             "next_due_on",
             "agreement__number",
+            "agreement__kind",
             "agreement__total",
             "agreement__status",
+            "agreement__calculation__exchange_balance",
         )
     }
     numbers = {pk: a.agreement.number for pk, a in accounts.items()}
@@ -90,13 +99,21 @@ def check(project_id: int | None = None) -> list[Difference]:
     expected: dict[int, Decimal] = {}
     for pk, a in accounts.items():
         if not a.void and a.agreement.status == AgreementStatus.EFFECTIVE:
-            expected[pk] = a.agreement.total
+            expected[pk] = cash_amount(a.agreement)
     supplements = Agreement.objects.filter(
         scope, parent__isnull=False, status=AgreementStatus.EFFECTIVE
     ).values_list("parent__payment_account", "difference")
     for account_id, difference in supplements:
         if account_id in expected and difference is not None:
             expected[account_id] += difference
+    items = _sums(
+        PaymentPlan.objects.filter(_plan_scope(project_id)).exclude(kind=PlanKind.AGREEMENT),
+        "account_id",
+        "amount",
+    )
+    for account_id, amount in items.items():
+        if account_id in expected:
+            expected[account_id] += amount
     for pk, amount in expected.items():
         a = accounts[pk]
         if a.committed != amount:
@@ -128,14 +145,13 @@ def check(project_id: int | None = None) -> list[Difference]:
         "plan_id", "amount", "reduction"
     ):
         plan_parts[plan_id] += amount + reduction
-    for plan_id, project, amount, number in PaymentPlan.objects.filter(
-        Q(account__project_id=project_id) if project_id is not None else Q()
-    ).values_list("pk", "account__project_id", "amount", "agreement__number"):
+    for plan_id, project, amount, number, kind, reference in PaymentPlan.objects.filter(
+        _plan_scope(project_id)
+    ).values_list("pk", "account__project_id", "amount", "agreement__number", "kind", "reference"):
         if amount > 0 and plan_parts[plan_id] != amount:
+            where = f"agreement {number}" if number else f"item {kind} {reference}"
             found.append(
-                Difference(
-                    project, f"agreement {number}", "plan instalments", amount, plan_parts[plan_id]
-                )
+                Difference(project, where, "plan instalments", amount, plan_parts[plan_id])
             )
 
     # 3. Paid: the account, its payments, the ledger.
@@ -175,7 +191,31 @@ def check(project_id: int | None = None) -> list[Difference]:
         if balance < 0:
             found.append(Difference(pid, "project account", "balance below zero", ZERO, balance))
     found += _movements(scope)
+    found += _collections(scope)
     found += _maintained(scope, accounts, numbers)
+    return found
+
+
+def _plan_scope(project_id: int | None) -> Q:
+    return Q(account__project_id=project_id) if project_id is not None else Q()
+
+
+def _collections(scope: Q) -> list[Difference]:
+    """Each receivable against the ledger: received, one collection of its amount; otherwise
+    none."""
+    found: list[Difference] = []
+    entries: dict[int, list[Decimal]] = defaultdict(list)
+    for receivable_id, amount in LedgerEntry.objects.filter(
+        scope, kind=EntryKind.COLLECTION
+    ).values_list("receivable_id", "amount"):
+        entries[receivable_id].append(amount)
+    for pk, project, status, amount in Receivable.objects.filter(scope).values_list(
+        "pk", "project_id", "status", "amount"
+    ):
+        want = [amount] if status == ReceivableStatus.RECEIVED else []
+        got = sorted(entries.pop(pk, []))
+        if got != want:
+            found.append(Difference(project, f"receivable {pk}", "ledger collections", want, got))
     return found
 
 

@@ -16,12 +16,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from zhengqian.accounts.permissions import OutOfScope, has_perm, work_group_ids_with
 from zhengqian.accounts.roles import Action, Module
-from zhengqian.agreements.models import Agreement, AgreementStatus
+from zhengqian.agreements.models import Agreement, AgreementKind, AgreementStatus
 from zhengqian.payments.models import (
     ZERO,
     FundingSource,
@@ -32,6 +44,9 @@ from zhengqian.payments.models import (
     PaidIdentity,
     Payment,
     PaymentStatus,
+    PlanKind,
+    Receivable,
+    ReceivableStatus,
 )
 from zhengqian.projects import selectors as project_selectors
 from zhengqian.projects.models import Project
@@ -59,7 +74,11 @@ def get_household_for_user(user: Any, pk: Any) -> Household:
 def get_payment_for_user(user: Any, pk: Any) -> Payment:
     try:
         payment = Payment.objects.select_related(
-            "instalment__plan__agreement", "account", "requested_by", "approved_by", "paid_by"
+            "instalment__plan__agreement",
+            "account__agreement",
+            "requested_by",
+            "approved_by",
+            "paid_by",
         ).get(pk=int(pk))
     except (Payment.DoesNotExist, ValueError, TypeError):
         raise OutOfScope("payments.payment", pk) from None
@@ -68,11 +87,24 @@ def get_payment_for_user(user: Any, pk: Any) -> Payment:
 
 
 def get_instalment_for_user(user: Any, pk: Any) -> Instalment:
+    """The instalment, when the user reaches its household in payments; an item of
+    resettlement also when the user reaches it in resettlement (its officers ask for its
+    payment)."""
     try:
         instalment = Instalment.objects.select_related("plan__agreement", "account").get(pk=int(pk))
     except (Instalment.DoesNotExist, ValueError, TypeError):
         raise OutOfScope("payments.instalment", pk) from None
-    get_household_for_user(user, instalment.account.household_id)
+    try:
+        get_household_for_user(user, instalment.account.household_id)
+    except OutOfScope:
+        if instalment.plan.kind == PlanKind.AGREEMENT:
+            raise
+        survey_selectors.get_household_for_user(
+            user,
+            instalment.account.household_id,
+            module=Module.RESETTLEMENT,
+            action=Action.VIEW,
+        )
     return instalment
 
 
@@ -110,19 +142,25 @@ def sees_personal(user: Any, project: Project | int) -> bool:
 class Funds:
     budget: Decimal  # planned from all sources
     received: Decimal  # arrived (资金到位)
-    committed: Decimal  # agreements signed and in force, as last corrected
+    committed: Decimal  # agreements signed and in force, as last corrected (their value)
     paid: Decimal  # paid to households, net of returns
     in_process: Decimal  # asked for or approved, not yet paid
+    # What is to be paid in cash: the accounts' amounts (what the agreements in force pay in
+    # cash, and the items of resettlement) plus the cash of agreements waiting for the
+    # signing rate. A property exchange or a housing voucher is not all paid in cash.
+    payable: Decimal = ZERO
+    collected: Decimal = ZERO  # received from households (receivables)
+    receivable: Decimal = ZERO  # still to be received from households
 
     @property
     def gap(self) -> Decimal:
-        """What signed agreements still owe (已签协议待付款缺口)."""
-        return self.committed - self.paid
+        """What is still owed to households in cash (已签协议待付款缺口)."""
+        return self.payable - self.paid
 
     @property
     def balance(self) -> Decimal:
-        """Money received and not paid out."""
-        return self.received - self.paid
+        """Money received (from the sources and from households) and not paid out."""
+        return self.received + self.collected - self.paid
 
     @property
     def shortfall(self) -> Decimal:
@@ -130,8 +168,26 @@ class Funds:
         return max(self.gap - self.balance, ZERO)
 
 
+def _pending_cash() -> Any:
+    """What agreements waiting for the signing rate will pay in cash once in force (see
+    payments.services.cash_amount): an aggregate over the few pending agreements."""
+    return Sum(
+        Case(
+            When(parent__isnull=False, then=F("difference")),
+            When(kind=AgreementKind.VOUCHER, then=Value(ZERO)),
+            When(
+                kind=AgreementKind.EXCHANGE,
+                then=Greatest(-F("calculation__exchange_balance"), Value(ZERO)),
+            ),
+            default=F("total"),
+            output_field=DecimalField(max_digits=16, decimal_places=2),
+        ),
+        filter=Q(status=AgreementStatus.PENDING),
+    )
+
+
 def funds(project_id: int) -> Funds:
-    """Five aggregates, each over an index of the project."""
+    """Six aggregates, each over an index of the project."""
 
     def total(qs: QuerySet[Any], column: str) -> Decimal:
         return qs.aggregate(s=Sum(column))["s"] or ZERO
@@ -141,15 +197,27 @@ def funds(project_id: int) -> Funds:
         mains=Sum("total", filter=Q(parent__isnull=True)),
         supplements=Sum("difference", filter=Q(parent__isnull=False)),
     )
+    pending = Agreement.objects.filter(
+        project_id=project_id, status=AgreementStatus.PENDING
+    ).aggregate(cash=_pending_cash())
     committed = (signed["mains"] or ZERO) + (signed["supplements"] or ZERO)
     accounts = HouseholdAccount.objects.filter(project_id=project_id, void=False)
-    sums = accounts.aggregate(paid=Sum("paid"), in_process=Sum("in_process"))
+    sums = accounts.aggregate(
+        committed=Sum("committed"), paid=Sum("paid"), in_process=Sum("in_process")
+    )
+    owed = Receivable.objects.filter(project_id=project_id).aggregate(
+        collected=Sum("amount", filter=Q(status=ReceivableStatus.RECEIVED)),
+        open=Sum("amount", filter=Q(status=ReceivableStatus.OPEN)),
+    )
     return Funds(
         budget=total(FundingSource.objects.filter(project_id=project_id), "planned"),
         received=total(FundReceipt.objects.filter(project_id=project_id), "amount"),
         committed=committed,
         paid=sums["paid"] or ZERO,
         in_process=sums["in_process"] or ZERO,
+        payable=(sums["committed"] or ZERO) + (pending["cash"] or ZERO),
+        collected=owed["collected"] or ZERO,
+        receivable=owed["open"] or ZERO,
     )
 
 
@@ -387,14 +455,68 @@ def household_section(user: Any, household: Household) -> dict[str, Any] | None:
     if not may(user, household, Action.VIEW):
         return None
     views = household_accounts(household)
-    if not views:
+    owed = list(household_receivables(household))
+    if not views and not owed:
         return None
     return {
         "household": household,
         "accounts": views,
+        "receivables": owed,
+        "today": timezone.localdate(),
         "may_request": may(user, household, Action.CREATE),
+        "may_receive": may(user, household, Action.CHANGE),
         "personal": sees_personal(user, household.project_id),
     }
+
+
+# --- receivables ---------------------------------------------------------------------------
+
+
+def household_receivables(household: Household) -> QuerySet[Receivable]:
+    """The household's amounts receivable: open ones first, by due date."""
+    return (
+        Receivable.objects.filter(household=household)
+        .select_related("received_by")
+        .order_by(_open_first(), "due_on", "pk")
+    )
+
+
+def _open_first() -> Any:
+    return Case(
+        When(status=ReceivableStatus.OPEN, then=Value(0)),
+        default=Value(1),
+    )
+
+
+def receivables(
+    project_id: int, groups: set[int] | None = None, *, status: str = ""
+) -> QuerySet[Receivable]:
+    """The project's amounts receivable (of the households of `groups`; None: all): open
+    ones first, by due date."""
+    rows = _in_groups(Receivable.objects.filter(project_id=project_id), groups)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related("household", "received_by").order_by(_open_first(), "due_on", "pk")
+
+
+def receivable_totals(project_id: int, groups: set[int] | None = None) -> dict[str, Any]:
+    rows = _in_groups(Receivable.objects.filter(project_id=project_id), groups)
+    today = timezone.localdate()
+    sums = rows.aggregate(
+        open=Sum("amount", filter=Q(status=ReceivableStatus.OPEN)),
+        overdue=Sum("amount", filter=Q(status=ReceivableStatus.OPEN, due_on__lt=today)),
+        received=Sum("amount", filter=Q(status=ReceivableStatus.RECEIVED)),
+    )
+    return {key: value or ZERO for key, value in sums.items()}
+
+
+def get_receivable_for_user(user: Any, pk: Any) -> Receivable:
+    try:
+        receivable = Receivable.objects.select_related("received_by", "created_by").get(pk=int(pk))
+    except (Receivable.DoesNotExist, ValueError, TypeError):
+        raise OutOfScope("payments.receivable", pk) from None
+    receivable.household = get_household_for_user(user, receivable.household_id)
+    return receivable
 
 
 # --- the ledger --------------------------------------------------------------------------
@@ -427,16 +549,19 @@ def ledger_totals(rows: QuerySet[LedgerEntry]) -> dict[str, Decimal]:
         received=Sum("amount", filter=Q(kind="receipt")),
         paid=Sum("amount", filter=Q(kind="disbursement")),
         returned=Sum("amount", filter=Q(kind="return")),
+        collected=Sum("amount", filter=Q(kind="collection")),
     )
     received = sums["received"] or ZERO
     paid = -(sums["paid"] or ZERO)
     returned = sums["returned"] or ZERO
+    collected = sums["collected"] or ZERO
     return {
         "received": received,
         "paid": paid,
         "returned": returned,
+        "collected": collected,
         "net_paid": paid - returned,
-        "balance": received - paid + returned,
+        "balance": received + collected - paid + returned,
     }
 
 
@@ -477,6 +602,17 @@ def project_rows(user: Any) -> list[ProjectFunds]:
     accounts = HouseholdAccount.objects.filter(void=False)
     paid = grouped(accounts, "paid")
     in_process = grouped(accounts, "in_process")
+    payable = grouped(accounts, "committed")
+    pending = dict(
+        Agreement.objects.filter(project_id__in=ids, status=AgreementStatus.PENDING)
+        .order_by()
+        .values_list("project_id")
+        .annotate(s=_pending_cash())
+        .values_list("project_id", "s")
+    )
+    receivables = Receivable.objects.exclude(status=ReceivableStatus.CANCELLED)
+    collected = grouped(receivables.filter(status=ReceivableStatus.RECEIVED), "amount")
+    receivable = grouped(receivables.filter(status=ReceivableStatus.OPEN), "amount")
     return [
         ProjectFunds(
             project=p,
@@ -486,6 +622,9 @@ def project_rows(user: Any) -> list[ProjectFunds]:
                 committed=mains.get(p.pk, ZERO) + supplements.get(p.pk, ZERO),
                 paid=paid.get(p.pk, ZERO),
                 in_process=in_process.get(p.pk, ZERO),
+                payable=payable.get(p.pk, ZERO) + (pending.get(p.pk) or ZERO),
+                collected=collected.get(p.pk, ZERO),
+                receivable=receivable.get(p.pk, ZERO),
             ),
         )
         for p in projects

@@ -5,9 +5,14 @@ Who may do what:
 - funding sources and funds received, disbursements, receipts, failures: finance officers
   (payments/change);
 - asking for an instalment's payment: the household's handler (a signing officer) or a finance
-  officer (payments/create), within the household's work group;
+  officer (payments/create), within the household's work group; for an item of resettlement
+  (a transition fee, a voucher's balance …) also a resettlement officer (resettlement/create);
 - approving or refusing it: a finance officer (payments/approve) who did not ask for it, with the
-  password again.
+  password again;
+- items of resettlement and amounts receivable are scheduled by the resettlement module, inside
+  its own transaction and after its own checks (schedule_item, receivable_create); an amount
+  receivable is recorded as received by finance (payments/change) and cancelled by a finance
+  officer who may approve (payments/approve).
 
 Every write is one transaction with its audit event; every movement of money is a ledger entry
 in the same transaction. The household's account (HouseholdAccount) is locked first by every
@@ -33,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from zhengqian.accounts.permissions import AccessDenied, require
 from zhengqian.accounts.roles import Action, Module
-from zhengqian.agreements.models import Agreement, AgreementStatus
+from zhengqian.agreements.models import Agreement, AgreementKind, AgreementStatus
 from zhengqian.audit.services import record
 from zhengqian.core.masking import mask_bank_account
 from zhengqian.core.money import FEN
@@ -55,6 +60,9 @@ from zhengqian.payments.models import (
     Payment,
     PaymentPlan,
     PaymentStatus,
+    PlanKind,
+    Receivable,
+    ReceivableStatus,
 )
 from zhengqian.projects.models import Project
 from zhengqian.survey.models import Building, Household, Person
@@ -294,8 +302,12 @@ def _refresh(account: HouseholdAccount) -> None:
 def _reduce(account: HouseholdAccount, by: Decimal, agreement: Agreement) -> None:
     """A supplement lowered the agreement: take the reduction from the instalments not yet
     paid nor being paid, the last first. Refused when they do not cover it."""
+    # Only the agreement's own instalments: an item of resettlement is owed whatever the
+    # agreement's amount becomes.
     open_ = list(
-        account.instalments.filter(paid_on__isnull=True, amount__gt=0)
+        account.instalments.filter(
+            paid_on__isnull=True, amount__gt=0, plan__kind=PlanKind.AGREEMENT
+        )
         .exclude(payments__status__in=LIVE)
         .order_by("-plan_id", "-position")
     )
@@ -321,6 +333,21 @@ def _reduce(account: HouseholdAccount, by: Decimal, agreement: Agreement) -> Non
         left -= take
 
 
+def cash_amount(agreement: Agreement) -> Decimal:
+    """What a main agreement itself pays in cash: a cash or non-residential agreement its
+    total; a property exchange only what the household's compensation exceeds the price of
+    its flats by (the flats take the place of the rest); a housing voucher nothing (the
+    voucher takes the place of the cash)."""
+    if agreement.kind == AgreementKind.VOUCHER:
+        return ZERO
+    if agreement.kind == AgreementKind.EXCHANGE:
+        balance = agreement.calculation.exchange_balance
+        if balance is None:
+            return ZERO
+        return max(-balance, ZERO).quantize(FEN, rounding=ROUND_HALF_UP)
+    return agreement.total
+
+
 def _plan(agreement: Agreement, actor: Any) -> PaymentPlan:
     """The agreement's payment plan from its policy (inside the caller's transaction)."""
     existing = PaymentPlan.objects.filter(agreement=agreement).first()
@@ -331,7 +358,7 @@ def _plan(agreement: Agreement, actor: Any) -> PaymentPlan:
         _plan(main, actor)
     account = _account(main)
     policy = agreement.calculation.policy
-    amount = agreement.total if agreement.parent_id is None else agreement.difference
+    amount = cash_amount(agreement) if agreement.parent_id is None else agreement.difference
     assert amount is not None  # a supplement always has its difference
     plan = PaymentPlan.objects.create(
         account=account,
@@ -429,7 +456,9 @@ def _reduced(account: HouseholdAccount) -> list[Instalment]:
     """The instalments a supplement's reduction can be given back to: reduced, and neither
     paid nor being paid (their payment's amount is fixed when it is asked for)."""
     return list(
-        account.instalments.filter(paid_on__isnull=True, reduction__gt=0)
+        account.instalments.filter(
+            paid_on__isnull=True, reduction__gt=0, plan__kind=PlanKind.AGREEMENT
+        )
         .exclude(payments__status__in=LIVE)
         .exclude(plan__agreement__status=AgreementStatus.VOID)
         .order_by("-plan_id", "-position")
@@ -484,6 +513,193 @@ def plans_create_missing(*, actor: Any, project: Project) -> int:
             _plan(agreement, actor)
             count += 1
     return count
+
+
+# --- items of resettlement and amounts receivable ---------------------------------------------
+
+
+def _live_main(household: Household) -> Agreement:
+    """The household's live main agreement, which must be in force: items and receivables of
+    resettlement are booked on its account."""
+    main = (
+        Agreement.objects.filter(household=household, parent__isnull=True)
+        .exclude(status=AgreementStatus.VOID)
+        .select_related("calculation__policy")
+        .order_by("-pk")
+        .first()
+    )
+    if main is None or main.status != AgreementStatus.EFFECTIVE:
+        raise ValidationError(
+            _("Household %(code)s has no agreement in force: nothing can be booked on it.")
+            % {"code": household.code},
+            code="no_agreement",
+        )
+    return main
+
+
+def _item_account(household: Household, actor: Any) -> tuple[Agreement, HouseholdAccount]:
+    main = _live_main(household)
+    # An agreement in force before the module kept plans gets its own plan first, so that the
+    # account's committed amount is the agreement's and the items' together.
+    if not PaymentPlan.objects.filter(agreement=main).exists():
+        _plan(main, actor)
+    account = _account(main)
+    if account.void:
+        raise ValidationError(
+            _("The payment account of household %(code)s is void: nothing can be booked on it.")
+            % {"code": household.code},
+            code="void",
+        )
+    return main, account
+
+
+def _item_fields(kind: str, reference: str, description: str, amount: Any) -> tuple[str, Decimal]:
+    errors: dict[str, Any] = {}
+    if kind not in PlanKind.values or kind == PlanKind.AGREEMENT:
+        errors["kind"] = ValidationError(_("Choose the type of the item."), code="kind")
+    if not (reference or "").strip():
+        errors["reference"] = ValidationError(_("Give the item's reference."), code="required")
+    if not (description or "").strip():
+        errors["description"] = ValidationError(_("Describe the item."), code="required")
+    value = ZERO
+    try:
+        value = _amount(amount)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return reference.strip()[:60], value
+
+
+def _changed(label: str, was: Decimal, now: Decimal) -> ValidationError:
+    return ValidationError(
+        _("%(item)s is already booked with %(was)s, not %(now)s.")
+        % {"item": label, "was": _money(was), "now": _money(now)},
+        code="item_changed",
+    )
+
+
+def schedule_item(
+    *,
+    actor: Any,
+    household: Household,
+    kind: str,
+    reference: str,
+    description: str,
+    amount: Any,
+    on: dt.date,
+) -> Instalment:
+    """An item of resettlement payable to the household from `on` (a month of transition fee,
+    a voucher's balance bought back …): a plan of `kind` with one instalment due the policy's
+    days after `on`, on the account of the household's main agreement.
+
+    Runs inside the caller's transaction; the caller (the resettlement module, or its daily
+    job with actor None) has checked its own right to schedule it. The same (kind, reference)
+    again returns the instalment already scheduled; with another amount it is refused."""
+    reference, value = _item_fields(kind, reference, description, amount)
+    with transaction.atomic():
+        main, account = _item_account(household, actor)
+        existing = (
+            PaymentPlan.objects.filter(account=account, kind=kind, reference=reference)
+            .prefetch_related("instalments")
+            .first()
+        )
+        if existing is not None:
+            if existing.amount != value:
+                raise _changed(f"{PlanKind(kind).label} {reference}", existing.amount, value)
+            return existing.instalments.order_by("position")[0]
+        policy = main.calculation.policy
+        plan = PaymentPlan.objects.create(
+            account=account,
+            kind=kind,
+            reference=reference,
+            description=description.strip()[:200],
+            amount=value,
+            first_percent=Decimal("100.00"),
+            due_days=policy.payment_due_days,
+            created_by=actor,
+        )
+        instalment = Instalment.objects.create(
+            plan=plan,
+            account=account,
+            project_id=account.project_id,
+            position=1,
+            condition=Condition.DATED,
+            amount=value,
+            met_on=on,
+            due_on=on + dt.timedelta(days=policy.payment_due_days),
+        )
+        _refresh(account)
+        record(
+            actor=actor,
+            actor_name="" if actor is not None else "system",
+            event_type="payment.item",
+            target=plan,
+            project=account.project_id,
+            details={
+                "household": household.code,
+                "kind": kind,
+                "reference": reference,
+                "description": plan.description,
+                "amount": value,
+                "due_on": instalment.due_on,
+            },
+        )
+        return instalment
+
+
+def receivable_create(
+    *,
+    actor: Any,
+    household: Household,
+    kind: str,
+    reference: str,
+    description: str,
+    amount: Any,
+    due_on: dt.date,
+) -> Receivable:
+    """Money the household owes the office (e.g. flats dearer than its credit), due on
+    `due_on`. Runs inside the caller's transaction, which has checked its right; the same
+    (kind, reference) again returns the open or received one, with another amount refused."""
+    reference, value = _item_fields(kind, reference, description, amount)
+    with transaction.atomic():
+        # The account's lock orders two creations of one household's receivable.
+        _item_account(household, actor)
+        existing = (
+            Receivable.objects.filter(household=household, kind=kind, reference=reference)
+            .exclude(status=ReceivableStatus.CANCELLED)
+            .first()
+        )
+        if existing is not None:
+            if existing.amount != value:
+                raise _changed(f"{PlanKind(kind).label} {reference}", existing.amount, value)
+            return existing
+        receivable = Receivable.objects.create(
+            project_id=household.project_id,
+            household=household,
+            kind=kind,
+            reference=reference,
+            description=description.strip()[:200],
+            amount=value,
+            due_on=due_on,
+            created_by=actor,
+        )
+        record(
+            actor=actor,
+            actor_name="" if actor is not None else "system",
+            event_type="payment.receivable",
+            target=receivable,
+            project=household.project_id,
+            details={
+                "household": household.code,
+                "kind": kind,
+                "reference": reference,
+                "description": receivable.description,
+                "amount": value,
+                "due_on": due_on,
+            },
+        )
+        return receivable
 
 
 def site_step(*, household: Household, step: str, on: dt.date) -> None:
@@ -557,14 +773,59 @@ def _household_of(payment_or_instalment: Any) -> Household:
     return Household.objects.get(pk=payment_or_instalment.account.household_id)
 
 
+def _paid_on(instalment: Instalment) -> Agreement:
+    """The agreement an instalment is paid under: its plan's, or for an item of resettlement
+    the household's main agreement (the account's)."""
+    plan = instalment.plan
+    if plan.agreement is not None:
+        return plan.agreement
+    return Agreement.objects.get(pk=instalment.account.agreement_id)
+
+
+def _require_request(actor: Any, household: Household, instalment: Instalment) -> None:
+    """Who may ask for a payment: payments/create holders; for an item of resettlement, also
+    the resettlement officers (resettlement/create), both within the household's work group."""
+    try:
+        require_household(actor, household, Module.PAYMENTS, Action.CREATE)
+    except AccessDenied:
+        kind = PaymentPlan.objects.filter(pk=instalment.plan_id).values_list("kind", flat=True)
+        if kind.first() == PlanKind.AGREEMENT:
+            raise
+        require_household(actor, household, Module.RESETTLEMENT, Action.CREATE)
+
+
+def item_label(plan: PaymentPlan) -> str:
+    """How an item of resettlement is named where an agreement's number would be."""
+    label = f"{PlanKind(plan.kind).label} {plan.reference}"
+    return f"{label} · {plan.description}" if plan.description else label
+
+
+def _ledger_summary(instalment: Instalment, agreement: Agreement) -> str:
+    plan = instalment.plan
+    if plan.agreement_id is not None:
+        return _summary(
+            gettext_lazy("Instalment %(position)s of agreement %(number)s"),
+            position=instalment.position,
+            number=agreement.number,
+        )
+    return _summary(
+        gettext_lazy("Paid %(kind)s %(reference)s (agreement %(number)s)"),
+        kind=PlanKind(plan.kind).label,
+        reference=plan.reference,
+        number=agreement.number,
+    )
+
+
 @transaction.atomic
 def request(*, actor: Any, instalment: Instalment) -> Payment:
     """The handler asks for an instalment whose condition is met to be paid."""
     household = _household_of(instalment)
-    require_household(actor, household, Module.PAYMENTS, Action.CREATE)
+    _require_request(actor, household, instalment)
     account = lock(instalment.account)
-    instalment = Instalment.objects.select_related("plan__agreement").get(pk=instalment.pk)
-    agreement = instalment.plan.agreement
+    instalment = Instalment.objects.select_related("plan__agreement", "account").get(
+        pk=instalment.pk
+    )
+    agreement = _paid_on(instalment)
     _require_in_force(agreement)
     if instalment.paid_on is not None:
         raise ValidationError(_("This instalment has been paid."), code="paid")
@@ -605,6 +866,7 @@ def request(*, actor: Any, instalment: Instalment) -> Payment:
             "agreement": agreement.number,
             "instalment": instalment.position,
             "amount": payment.amount,
+            **({} if instalment.plan.agreement_id else {"item": item_label(instalment.plan)}),
         },
     )
     return payment
@@ -613,9 +875,11 @@ def request(*, actor: Any, instalment: Instalment) -> Payment:
 def _locked(payment: Payment) -> tuple[HouseholdAccount, Payment]:
     """Lock the household's account, then the payment (always in this order)."""
     account = lock(HouseholdAccount(pk=payment.account_id))
+    # Only the payment's row: an item's plan has no agreement (an outer join, which
+    # PostgreSQL does not lock).
     payment = (
-        Payment.objects.select_for_update()
-        .select_related("instalment__plan__agreement")
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("instalment__plan__agreement", "instalment__account")
         .get(pk=payment.pk)
     )
     return account, payment
@@ -649,7 +913,7 @@ def _approve(*, actor: Any, payment: Payment) -> Payment:
             action=Action.APPROVE.value,
             project_id=payment.project_id,
         )
-    _require_in_force(payment.instalment.plan.agreement)
+    _require_in_force(_paid_on(payment.instalment))
     payment.status = PaymentStatus.APPROVED
     payment.approved_by = actor
     payment.approved_at = timezone.now()
@@ -793,7 +1057,7 @@ def record_paid(
         )
     if errors:
         raise ValidationError(errors)
-    agreement = payment.instalment.plan.agreement
+    agreement = _paid_on(payment.instalment)
     _require_in_force(agreement)
     owed = account.committed - account.paid
     if payment.amount > owed:
@@ -831,11 +1095,7 @@ def record_paid(
         amount=-payment.amount,
         occurred_on=payment.paid_on,
         document_no=payment.voucher_no,
-        description=_summary(
-            gettext_lazy("Instalment %(position)s of agreement %(number)s"),
-            position=instalment.position,
-            number=agreement.number,
-        ),
+        description=_ledger_summary(instalment, agreement),
         payment=payment,
         agreement_number=agreement.number,
         recorded_by=actor,
@@ -944,7 +1204,7 @@ def record_failure(
             document_no=payment.voucher_no,
             description=_summary(gettext_lazy("Returned: %(reason)s"), reason=reason),
             payment=payment,
-            agreement_number=payment.instalment.plan.agreement.number,
+            agreement_number=_paid_on(payment.instalment).number,
             recorded_by=actor,
         )
         instalment = payment.instalment
@@ -967,3 +1227,113 @@ def record_failure(
         details={"reason": reason, "failed_on": failed_on, "amount": payment.amount},
     )
     return payment
+
+
+# --- receivables -----------------------------------------------------------------------------
+
+
+def _locked_receivable(receivable: Receivable) -> Receivable:
+    return (
+        Receivable.objects.select_for_update(of=("self",))
+        .select_related("household")
+        .get(pk=receivable.pk)
+    )
+
+
+@transaction.atomic
+def receivable_record(
+    *, actor: Any, receivable: Receivable, received_on: dt.date | None, voucher_no: str
+) -> Receivable:
+    """Finance records the household's money as received (收款): once, with the voucher
+    number, and books it in the ledger in the same transaction."""
+    require_household(actor, receivable.household, Module.PAYMENTS, Action.CHANGE)
+    errors: dict[str, Any] = {}
+    try:
+        _not_future(received_on, "received_on")
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    voucher = ""
+    try:
+        voucher = _text(voucher_no, "voucher_no", _("Enter the voucher number."), 60)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    receivable = _locked_receivable(receivable)
+    if receivable.status != ReceivableStatus.OPEN:
+        raise ValidationError(
+            _("This amount receivable is %(status)s.")
+            % {"status": receivable.get_status_display()},
+            code="status",
+        )
+    created_on = timezone.localtime(receivable.created_at).date()
+    if received_on is not None and "received_on" not in errors and received_on < created_on:
+        errors["received_on"] = ValidationError(
+            _("The money cannot have been received before it was owed (%(day)s).")
+            % {"day": created_on.isoformat()},
+            code="before_created",
+        )
+    if errors or received_on is None:
+        raise ValidationError(errors)
+    receivable.status = ReceivableStatus.RECEIVED
+    receivable.received_on = received_on
+    receivable.voucher_no = voucher
+    receivable.received_by = actor
+    receivable.save(update_fields=["status", "received_on", "voucher_no", "received_by"])
+    main = (
+        Agreement.objects.filter(household_id=receivable.household_id, parent__isnull=True)
+        .exclude(status=AgreementStatus.VOID)
+        .values_list("number", flat=True)
+        .first()
+    )
+    LedgerEntry.objects.create(
+        project_id=receivable.project_id,
+        household_id=receivable.household_id,
+        kind=EntryKind.COLLECTION,
+        amount=receivable.amount,
+        occurred_on=received_on,
+        document_no=voucher,
+        description=_summary(
+            gettext_lazy("Received from household %(code)s: %(kind)s %(reference)s"),
+            code=receivable.household.code,
+            kind=PlanKind(receivable.kind).label,
+            reference=receivable.reference,
+        ),
+        receivable=receivable,
+        agreement_number=main or "",
+        recorded_by=actor,
+    )
+    record(
+        actor=actor,
+        event_type="payment.receivable_received",
+        target=receivable,
+        project=receivable.project_id,
+        changes={"status": [ReceivableStatus.OPEN.value, ReceivableStatus.RECEIVED.value]},
+        details={"amount": receivable.amount, "received_on": received_on, "voucher_no": voucher},
+    )
+    return receivable
+
+
+@transaction.atomic
+def receivable_cancel(*, actor: Any, receivable: Receivable, reason: str) -> Receivable:
+    """A finance officer who may approve cancels an open amount receivable, with the reason
+    (e.g. the choice it came from was undone)."""
+    require_household(actor, receivable.household, Module.PAYMENTS, Action.APPROVE)
+    reason = _text(reason, "reason", _("Give the reason for cancelling."), 300)
+    receivable = _locked_receivable(receivable)
+    if receivable.status != ReceivableStatus.OPEN:
+        raise ValidationError(
+            _("This amount receivable is %(status)s.")
+            % {"status": receivable.get_status_display()},
+            code="status",
+        )
+    receivable.status = ReceivableStatus.CANCELLED
+    receivable.cancelled_reason = reason
+    receivable.save(update_fields=["status", "cancelled_reason"])
+    record(
+        actor=actor,
+        event_type="payment.receivable_cancel",
+        target=receivable,
+        project=receivable.project_id,
+        changes={"status": [ReceivableStatus.OPEN.value, ReceivableStatus.CANCELLED.value]},
+        details={"reason": reason, "amount": receivable.amount},
+    )
+    return receivable

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from zhengqian.payments import views_index, views_ledger, views_payment, views_project
+from zhengqian.payments import (
+    views_index,
+    views_ledger,
+    views_payment,
+    views_project,
+    views_receivable,
+)
 
 app_name = "payments"
 
@@ -20,6 +26,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("projects/<int:pk>/queue/", views_project.queue, name="queue"),
     path("projects/<int:pk>/ledger/", views_ledger.ledger, name="ledger"),
     path("projects/<int:pk>/ledger/export/", views_ledger.ledger_export, name="ledger_export"),
+    path("projects/<int:pk>/receivables/", views_receivable.receivables, name="receivables"),
+    # One amount receivable from a household.
+    path("receivables/<int:pk>/", views_receivable.receivable, name="receivable"),
+    path(
+        "receivables/<int:pk>/received/",
+        views_receivable.receivable_record,
+        name="receivable_record",
+    ),
+    path(
+        "receivables/<int:pk>/cancel/",
+        views_receivable.receivable_cancel,
+        name="receivable_cancel",
+    ),
     # One payment.
     path("<int:pk>/", views_payment.payment, name="payment"),
     path("<int:pk>/approve/", views_payment.approve, name="approve"),

@@ -104,7 +104,9 @@ def _page(request: HttpRequest, payment: Payment, status: int = 200, **forms: An
     context = {
         "payment": payment,
         "instalment": instalment,
-        "agreement": instalment.plan.agreement,
+        # An item of resettlement is paid under the household's main agreement.
+        "agreement": instalment.plan.agreement or payment.account.agreement,
+        "item": instalment.plan if instalment.plan.agreement_id is None else None,
         "account": payment.account,
         "household": household,
         "project": household.project,

@@ -101,14 +101,31 @@ def _figures(funds: selectors.Funds) -> list[tuple[str, str, Decimal, str, bool]
             "gap",
             _("Still owed to households"),
             funds.gap,
-            _("Agreed in signed agreements and not yet paid."),
+            _(
+                "Cash of the agreements and items of resettlement not yet paid (flats and "
+                "vouchers are not cash)."
+            ),
+            False,
+        ),
+        (
+            "receivable",
+            _("Owed by households"),
+            funds.receivable,
+            _("Amounts households owe the office, not yet received."),
+            False,
+        ),
+        (
+            "collected",
+            _("Received from households"),
+            funds.collected,
+            _("Amounts households owed the office, received."),
             False,
         ),
         (
             "balance",
             _("Balance"),
             funds.balance,
-            _("Funds received less what has been paid."),
+            _("Funds received and money received from households, less what has been paid."),
             False,
         ),
         (
