@@ -22,6 +22,7 @@ from zhengqian.compensation.models import (
     Policy,
     PolicyItem,
 )
+from zhengqian.compensation.services import RESETTLEMENT_POLICY_FIELDS
 from zhengqian.core.forms import StyledForm
 from zhengqian.survey.models import HouseholdKind
 
@@ -100,6 +101,38 @@ class PolicySettingsForm(StyledForm):
     payment_first_percent = _model_field(Policy, "payment_first_percent")
     payment_due_days = _model_field(Policy, "payment_due_days")
     vacate_within_days = _model_field(Policy, "vacate_within_days")
+    fit_above = _model_field(Policy, "fit_above")
+    fit_below = _model_field(Policy, "fit_below")
+    flat_step_area = _model_field(Policy, "flat_step_area")
+    max_flats = _model_field(Policy, "max_flats")
+    transition_rate = _model_field(Policy, "transition_rate")
+    transition_minimum = _model_field(Policy, "transition_minimum")
+    transition_after_handover_months = _model_field(Policy, "transition_after_handover_months")
+    transition_late_factor = _model_field(Policy, "transition_late_factor")
+    voucher_cash_allowed = forms.NullBooleanField(
+        label=Policy._meta.get_field("voucher_cash_allowed").verbose_name, required=False
+    )
+    voucher_cash_full_percent = _model_field(Policy, "voucher_cash_full_percent")
+    voucher_cash_rate = _model_field(Policy, "voucher_cash_rate")
+    voucher_cash_forfeits_premium = forms.NullBooleanField(
+        label=Policy._meta.get_field("voucher_cash_forfeits_premium").verbose_name,
+        required=False,
+    )
+    voucher_developer_first_percent = _model_field(Policy, "voucher_developer_first_percent")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The resettlement settings came later: a form posted without them leaves them as they
+        # are (an empty box keeps the version's value).
+        for name in RESETTLEMENT_POLICY_FIELDS:
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in RESETTLEMENT_POLICY_FIELDS:
+            if cleaned.get(name) is None:
+                cleaned.pop(name, None)
+        return cleaned
 
     @classmethod
     def for_policy(cls, policy: Policy, data: Any = None) -> PolicySettingsForm:

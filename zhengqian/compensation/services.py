@@ -48,6 +48,22 @@ from zhengqian.survey.permissions import require_household
 from zhengqian.valuation.models import BuildingValuation, Valuation, ValuationStatus
 
 STALE_TARGET = "compensation.calculation"
+# The policy's resettlement settings (flats, transition fees, vouchers), edited with the rest.
+RESETTLEMENT_POLICY_FIELDS = (
+    "fit_above",
+    "fit_below",
+    "flat_step_area",
+    "max_flats",
+    "transition_rate",
+    "transition_minimum",
+    "transition_after_handover_months",
+    "transition_late_factor",
+    "voucher_cash_allowed",
+    "voucher_cash_full_percent",
+    "voucher_cash_rate",
+    "voucher_cash_forfeits_premium",
+    "voucher_developer_first_percent",
+)
 POLICY_FIELDS = (
     "title",
     "notes",
@@ -64,6 +80,7 @@ POLICY_FIELDS = (
     "payment_first_percent",
     "payment_due_days",
     "vacate_within_days",
+    *RESETTLEMENT_POLICY_FIELDS,
 )
 ITEM_FIELDS = ("code", "name", "category", "rule", "modes", "kinds", "minimum", "maximum")
 # Unlicensed area counts where the confirmation recognised it (dictionary "unlicensed_treatment").

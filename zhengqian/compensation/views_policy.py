@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import yesno
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -300,6 +301,19 @@ def _settings(policy: Policy) -> list[tuple[str, Any]]:
         ("payment_first_percent", policy.payment_first_percent),
         ("payment_due_days", policy.payment_due_days),
         ("vacate_within_days", policy.vacate_within_days),
+        ("fit_above", policy.fit_above),
+        ("fit_below", policy.fit_below),
+        ("flat_step_area", policy.flat_step_area),
+        ("max_flats", policy.max_flats),
+        ("transition_rate", _money(policy.transition_rate)),
+        ("transition_minimum", _money(policy.transition_minimum)),
+        ("transition_after_handover_months", policy.transition_after_handover_months),
+        ("transition_late_factor", policy.transition_late_factor),
+        ("voucher_cash_allowed", yesno(policy.voucher_cash_allowed)),
+        ("voucher_cash_full_percent", policy.voucher_cash_full_percent),
+        ("voucher_cash_rate", policy.voucher_cash_rate),
+        ("voucher_cash_forfeits_premium", yesno(policy.voucher_cash_forfeits_premium)),
+        ("voucher_developer_first_percent", policy.voucher_developer_first_percent),
     ]
     labels = PolicySettingsForm.base_fields
     return [(str(labels[name].label), value) for name, value in shown]
