@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -210,6 +210,10 @@ class SelectionRound(models.Model):
     )
     scheduled_on = models.DateField(_("selection day"))
     venue = models.CharField(_("venue"), max_length=200, blank=True)
+    # How many households choose at the same time in the hall (one desk each).
+    desks = models.PositiveSmallIntegerField(
+        _("desks"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
     flats = models.ManyToManyField(Flat, related_name="rounds", verbose_name=_("flats offered"))
     # The lottery: the seed's hash published before the draw, the seed revealed at it, the
     # witnesses' value added in the hall, the notary who watched.
