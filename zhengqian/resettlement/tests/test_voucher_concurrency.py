@@ -1,0 +1,117 @@
+"""Two people spending one voucher at the same moment (PostgreSQL, real concurrent
+transactions): never beyond its face value, never after its expiry, never twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from zhengqian.resettlement import services_voucher as services
+from zhengqian.resettlement.models import DeveloperPayment, Voucher, VoucherStatus, VoucherUse
+from zhengqian.resettlement.tests.test_voucher_support import (
+    OTHER_CREDIT_CODE,
+    developer,
+    expired_voucher,
+    issue,
+    today,
+    use,
+    voucher_agreement,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
+    ),
+]
+
+
+def _at_once(work: list[Any], run: Callable[[Any], Any]) -> list[str]:
+    barrier = threading.Barrier(len(work))
+    outcomes: list[str] = []
+
+    def go(item: Any) -> None:
+        try:
+            barrier.wait()
+            run(item)
+            outcomes.append("ok")
+        except ValidationError as exc:
+            codes = (
+                [e.code for errs in exc.error_dict.values() for e in errs]
+                if hasattr(exc, "error_dict")
+                else [e.code for e in exc.error_list]
+            )
+            outcomes.append(",".join(str(c) for c in codes))
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=go, args=(item,)) for item in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+def test_two_uses_beyond_the_balance_at_once_one_succeeds(res):  # type: ignore[no-untyped-def]
+    voucher = issue(res, voucher_agreement(res, "V-001"))
+    dev = developer(res)
+    outcomes = _at_once(
+        ["HT-A", "HT-B"],
+        lambda contract: use(res, voucher, dev, "700000.00", contract=contract),
+    )
+    assert sorted(outcomes) == ["beyond_face_value", "ok"]
+    voucher.refresh_from_db()
+    assert voucher.used == Decimal("700000.00") and voucher.status == VoucherStatus.PARTLY_USED
+    assert VoucherUse.objects.count() == 1 and DeveloperPayment.objects.count() == 1
+
+
+def test_many_uses_at_once_never_exceed_the_face_value(res):  # type: ignore[no-untyped-def]
+    voucher = issue(res, voucher_agreement(res, "V-001"))
+    dev = developer(res)
+    outcomes = _at_once(
+        [f"HT-{n}" for n in range(6)],
+        lambda contract: use(res, voucher, dev, "300000.00", contract=contract),
+    )
+    # 1,100,000 holds three uses of 300,000; the others find too little left or the voucher
+    # used.
+    assert outcomes.count("ok") == 3
+    voucher.refresh_from_db()
+    assert voucher.used == Decimal("900000.00") and voucher.balance == Decimal("200000.00")
+
+
+def test_the_same_contract_twice_at_once_is_paid_once(res):  # type: ignore[no-untyped-def]
+    a = issue(res, voucher_agreement(res, "V-001"))
+    b = issue(res, voucher_agreement(res, "V-002"))
+    dev = developer(res, code=OTHER_CREDIT_CODE)
+    outcomes = _at_once([a, b], lambda v: use(res, v, dev, "1000.00", contract="HT-SAME"))
+    assert sorted(outcomes) == ["duplicate_contract", "ok"]
+    assert VoucherUse.objects.filter(contract_no="HT-SAME").count() == 1
+
+
+def test_a_use_racing_the_lapse_is_refused(res):  # type: ignore[no-untyped-def]
+    voucher = expired_voucher(res, "V-001")
+    dev = developer(res)
+
+    def run(step: str) -> Any:
+        if step == "lapse":
+            return services.voucher_lapse(voucher=voucher, on=today())
+        return use(res, voucher, dev, "1000.00", on=today())
+
+    outcomes = _at_once(["lapse", "use"], run)
+    # The use is refused whichever comes first: after the lapse as lapsed, before it as
+    # expired.
+    assert outcomes[0] != outcomes[1]
+    assert "ok" in outcomes and ({"lapsed", "expired"} & set(outcomes))
+    voucher = Voucher.objects.get(pk=voucher.pk)
+    assert voucher.status == VoucherStatus.LAPSED and voucher.used == 0
+    assert not VoucherUse.objects.exists()
