@@ -425,6 +425,10 @@ class _DemoWriter:
             self._agreements(users, first)
             self._payments(users, first)
             self._demolition(users, first)
+            # Resettlement: its own generator, so the later modules' demo data stays the same.
+            from zhengqian.resettlement.demo import seed_resettlement
+
+            seed_resettlement(project=first, users=users, rng=random.Random(first.code))
             self._holdouts(users, first)
         return self.result
 

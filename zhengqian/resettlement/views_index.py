@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from zhengqian.resettlement import sections as parts
 from zhengqian.resettlement import selectors
 
 
@@ -26,7 +27,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.get_project_for_user(request.user, pk)
-    sections: list[tuple[str, object]] = []
+    sections = parts.project_sections(request.user, found)
     return render(
         request,
         "resettlement/project.html",
