@@ -187,6 +187,7 @@ class Policy(models.Model):
         _("the unused balance of a voucher may be cashed"), default=True
     )
     voucher_cash_full_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("cashed at face value up to (% of the face value)"),
         max_digits=5,
         decimal_places=2,

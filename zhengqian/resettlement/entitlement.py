@@ -19,7 +19,8 @@ it (上靠/下靠), with the price of each.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +34,6 @@ from zhengqian.resettlement.models import Flat
 from zhengqian.survey.models import Household
 
 ZERO = Decimal("0.00")
-# Combinations kept before ranking: far beyond any selection hall's choice.
-CAP = 20000
 
 
 @dataclass(frozen=True)
@@ -238,35 +237,38 @@ def refusal(entitlement: Entitlement, flats: Sequence[Flat]) -> str | None:
 
 def fits(entitlement: Entitlement, flats: Iterable[Flat], *, limit: int = 50) -> list[Fit]:
     """The combinations of one to `entitlement.flats` of the given flats whose area fits, the
-    closest to the entitled area first (then the cheaper), at most `limit`. Combinations are
-    enumerated over the flats sorted by area, pruned by the area window, so a stock of
-    thousands of flats is answered at once for one or two flats."""
-    pool = sorted(flats, key=lambda f: (f.area, f.pk or 0))
-    areas = [f.area for f in pool]
-    low, high = entitlement.lowest, entitlement.highest
-    found: list[tuple[Flat, ...]] = []
+    closest to the entitled area first (then fewer flats, then smaller flats), at most `limit`.
 
-    def extend(start: int, chosen: tuple[Flat, ...], total: Decimal, room: int) -> None:
+    Combinations are enumerated over the flats sorted by area, in whole hundredths of a m²,
+    pruned by the area window (the last flat of a combination is found by bisection), and the
+    best are kept in a bounded heap: every fitting combination is considered, and a stock of
+    thousands of flats is answered in a fraction of a second."""
+    pool = sorted(flats, key=lambda f: (f.area, f.pk or 0))
+    cents = [int(f.area * 100) for f in pool]
+    low = int(entitlement.lowest * 100)
+    high = int(entitlement.highest * 100)
+    target = int(entitlement.area * 100)
+
+    def combos(
+        start: int, chosen: tuple[int, ...], total: int, room: int
+    ) -> Iterator[tuple[int, tuple[int, ...]]]:
         if chosen and low <= total <= high:
-            found.append(chosen)
+            yield total, chosen
         if room == 0:
             return
-        # The next flat (areas ascending) must keep the total within the upper bound; as the
-        # last one it must also bring it up to the lower bound.
-        end = bisect.bisect_right(areas, high - total, lo=start)
+        end = bisect.bisect_right(cents, high - total, lo=start)
         if room == 1:
-            begin = max(start, bisect.bisect_left(areas, low - total, lo=start))
-            found.extend((*chosen, pool[i]) for i in range(begin, end))
+            begin = max(start, bisect.bisect_left(cents, low - total, lo=start))
+            for i in range(begin, end):
+                yield total + cents[i], (*chosen, i)
             return
         for i in range(start, end):
-            extend(i + 1, (*chosen, pool[i]), total + areas[i], room - 1)
-            if len(found) > CAP:
-                return
+            yield from combos(i + 1, (*chosen, i), total + cents[i], room - 1)
 
-    extend(0, (), ZERO, entitlement.flats)
-    target = entitlement.area
-    ranked = sorted(
-        found,
-        key=lambda c: (abs(sum((f.area for f in c), ZERO) - target), len(c), [f.pk for f in c]),
+    best = heapq.nsmallest(
+        limit,
+        combos(0, (), 0, entitlement.flats),
+        key=lambda found: (abs(found[0] - target), len(found[1]), found[1]),
     )
-    return [Fit(flats=c, priced=price(entitlement, c)) for c in ranked[:limit]]
+    chosen = [tuple(pool[i] for i in indices) for _total, indices in best]
+    return [Fit(flats=c, priced=price(entitlement, c)) for c in chosen]

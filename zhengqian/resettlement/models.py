@@ -80,7 +80,7 @@ class Building(models.Model):
 
 
 class FlatStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
+    PLANNED = "planned", pgettext_lazy("flat", "Planned")
     CONSTRUCTION = "construction", _("Under construction")
     READY = "ready", _("Ready")
     ALLOCATED = "allocated", _("Allocated")

@@ -74,8 +74,12 @@ def get_entry_for_user(user: Any, pk: Any) -> RoundEntry:
     return found
 
 
-def head_name(household: Household, personal: bool) -> str:
-    return household.head_name if personal else mask_name(household.head_name)
+def head_name(household: Household, personal: bool | set[int]) -> str:
+    """The head's name, unmasked when `personal` is True, or is the set of work groups whose
+    households' personal data the user sees and the household is of one of them."""
+    if personal is True or (isinstance(personal, set) and household.work_group_id in personal):
+        return household.head_name
+    return mask_name(household.head_name)
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def candidate_numbers(round: SelectionRound, count: int) -> dict[int, int]:
     return dict(enumerate(order, start=1))
 
 
-def entry_rows(round: SelectionRound, *, personal: bool) -> list[EntryRow]:
+def entry_rows(round: SelectionRound, *, personal: bool | set[int]) -> list[EntryRow]:
     """The households of the round in their place (candidate number before a draw), with the
     flats each has chosen."""
     entries = list(
@@ -239,7 +243,7 @@ class Desk:
 
 
 def desks(
-    round: SelectionRound, *, personal: bool, wanted: dict[int, Flat] | None = None
+    round: SelectionRound, *, personal: bool | set[int], wanted: dict[int, Flat] | None = None
 ) -> list[Desk]:
     """The households called now, each with the combinations of free flats that fit it (the
     closest to its entitled area first; those with its wanted flat when it named one)."""

@@ -15,7 +15,14 @@ from zhengqian.accounts.roles import Action
 from zhengqian.core.masking import mask_name
 from zhengqian.projects.models import Project
 from zhengqian.resettlement import entitlement
-from zhengqian.resettlement.models import Building, Estate, Flat, FlatStatus, StockImport
+from zhengqian.resettlement.models import (
+    Building,
+    Choice,
+    Estate,
+    Flat,
+    FlatStatus,
+    StockImport,
+)
 from zhengqian.resettlement.selectors import get_project_for_user, may, sees_personal
 from zhengqian.survey.models import Household
 
@@ -174,6 +181,10 @@ def household_part(user: Any, household: Household) -> dict[str, Any] | None:
     ent = entitlement.for_household(household)
     if ent is None:
         return None
+    # Once the household has chosen, its flats and their settlement are shown by the
+    # selection part; the combinations still free are of no more use.
+    if Choice.objects.filter(household=household, cancelled_at__isnull=True).exists():
+        return {"entitlement": ent, "fits": [], "chosen": True}
     pool = Flat.objects.filter(
         project_id=household.project_id, status__in=OPEN_STATUSES
     ).select_related("estate", "building")

@@ -26,8 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,10 +53,13 @@ from zhengqian.resettlement.models import (
     Settlement,
 )
 from zhengqian.survey.models import Household
+from zhengqian.survey.permissions import require_household
 
 MAX_DESKS = 20
 # A household absent this many times in a round has missed it.
 ABSENCES_TO_MISS = 2
+# Entries placed per UPDATE statement (two parameters each, within every database's limit).
+PLACE_BATCH = 1000
 # Rounds still running: a household is in at most one of them.
 RUNNING = [
     RoundStatus.DRAFT,
@@ -323,15 +326,27 @@ def _need_households(round: SelectionRound) -> None:
 
 
 def _place(entries: Sequence[RoundEntry], *, drawn: bool) -> None:
-    """Give the entries places 1…n in this order (positions cleared first: they are unique)."""
+    """Give the entries places 1…n in this order (positions cleared first: they are unique).
+    One UPDATE … FROM (VALUES …) per thousand entries: a lottery of thousands of households is
+    written in a few statements (a CASE per row would grow with the square of the batch)."""
     RoundEntry.objects.filter(pk__in=[e.pk for e in entries]).update(position=None)
+    rows: list[tuple[int, int]] = []
     for place, entry in enumerate(entries, start=1):
         entry.position = place
         if drawn:
             entry.drawn = place
-    RoundEntry.objects.bulk_update(
-        entries, ["position", "drawn"] if drawn else ["position"], batch_size=1000
-    )
+        rows.append((entry.pk, place))
+    table = connection.ops.quote_name(RoundEntry._meta.db_table)
+    columns = "position = v.column2" + (", drawn = v.column2" if drawn else "")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), PLACE_BATCH):
+            chunk = rows[start : start + PLACE_BATCH]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET {columns} FROM (VALUES {values}) AS v "  # noqa: S608
+                f"WHERE {table}.id = v.column1",
+                [value for row in chunk for value in row],
+            )
 
 
 @transaction.atomic
@@ -461,8 +476,12 @@ def called(round: SelectionRound) -> list[RoundEntry]:
 
 
 def _called_entry(actor: Any, entry: RoundEntry) -> tuple[SelectionRound, RoundEntry]:
-    """The entry locked, its round open, the entry waiting and called now."""
+    """The entry locked, its round open, the entry waiting and called now; the actor may
+    change resettlement for the household (its work group included)."""
     require(actor, Module.RESETTLEMENT, Action.CHANGE, project=entry.round.project_id)
+    require_household(
+        actor, Household.objects.get(pk=entry.household_id), Module.RESETTLEMENT, Action.CHANGE
+    )
     round = SelectionRound.objects.get(pk=entry.round_id)
     entry = (
         RoundEntry.objects.select_for_update()
@@ -494,7 +513,7 @@ def choose(*, actor: Any, entry: RoundEntry, flats: Iterable[Any]) -> list[Choic
         raise _invalid("flats", _("Choose at least one flat."), "empty")
     # Locked in key order: two desks choosing overlapping flats wait for each other.
     locked = list(
-        Flat.objects.select_for_update()
+        Flat.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
         .order_by("pk")
         .select_related("estate", "building")
@@ -562,8 +581,9 @@ def mark_absent(*, actor: Any, entry: RoundEntry) -> RoundEntry:
     """A called household is not there: moved to the end of the round the first time; absent
     again when called there, it has missed the round."""
     # The round is locked first: two desks moving households to the end must not take the
-    # same last place.
-    SelectionRound.objects.select_for_update().get(pk=entry.round_id)
+    # same last place. A no-key lock: a choice being committed meanwhile (its rows refer to the
+    # round) is not blocked by it, so the two cannot deadlock.
+    SelectionRound.objects.select_for_update(no_key=True).get(pk=entry.round_id)
     round, entry = _called_entry(actor, entry)
     entry.absences += 1
     if entry.absences >= ABSENCES_TO_MISS:
@@ -593,14 +613,26 @@ def mark_absent(*, actor: Any, entry: RoundEntry) -> RoundEntry:
 
 
 def cash_planned(agreement: Agreement) -> Decimal:
-    """What the household's agreement (the main one and its effective supplements) already
-    pays in cash: the amounts of their payment plans."""
-    total = PaymentPlan.objects.filter(
-        kind=PlanKind.AGREEMENT,
-        agreement__in=Agreement.objects.filter(pk=agreement.pk)
-        | Agreement.objects.filter(parent=agreement, status=AgreementStatus.EFFECTIVE),
-    ).aggregate(s=Sum("amount"))["s"]
-    return total or ZERO
+    """What the household's agreement (the main one and its effective supplements) pays in
+    cash: the amount of each one's payment plan, or for an agreement without its plan yet (in
+    force before the payments module kept plans) what its plan will be (the main agreement's
+    cash part, a supplement's difference). Otherwise that plan, made later (when the
+    settlement is booked, or by the plans' catch-up), would pay the same money a second
+    time."""
+    supplements = dict(
+        Agreement.objects.filter(parent=agreement, status=AgreementStatus.EFFECTIVE).values_list(
+            "pk", "difference"
+        )
+    )
+    plans = dict(
+        PaymentPlan.objects.filter(
+            kind=PlanKind.AGREEMENT, agreement_id__in=[agreement.pk, *supplements]
+        ).values_list("agreement_id", "amount")
+    )
+    total = plans.get(agreement.pk, payments.cash_amount(agreement))
+    for pk, difference in supplements.items():
+        total += plans.get(pk, difference or ZERO)
+    return total
 
 
 def _describe(flats: Sequence[Flat]) -> str:

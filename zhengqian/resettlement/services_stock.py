@@ -41,7 +41,7 @@ ESTATE_FIELDS = ("name", "address", "planned_handover", "notes")
 BUILDING_FIELDS = ("name", "floors")
 FLAT_FIELDS = ("unit_no", "floor", "layout", "area", "orientation", "price_basis")
 # What a live choice was priced on: kept while it stands.
-CHOSEN_FIELDS = ("unit_no", "area")
+CHOSEN_FIELDS = ("unit_no", "area", "price_basis")
 # The statuses set by hand, in their order.
 MANUAL = (FlatStatus.PLANNED, FlatStatus.CONSTRUCTION, FlatStatus.READY)
 
@@ -294,7 +294,10 @@ def flat_update(*, actor: Any, flat: Flat, **fields: Any) -> Flat:
         raise ValidationError(
             {
                 name: ValidationError(
-                    _("The flat has been chosen: its unit number and area cannot change."),
+                    _(
+                        "The flat has been chosen: its unit number, area and price basis "
+                        "cannot change."
+                    ),
                     code="chosen",
                 )
                 for name in touched

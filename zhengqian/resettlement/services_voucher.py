@@ -5,10 +5,10 @@ when lost (DESIGN.md §1, §6; issue 8 item 4).
 
 Rules decided here where the policy is silent:
 
-- Face value: the calculation's voucher value, plus the differences of the agreement's
-  effective supplements at the same premium (difference × (1 + premium %), to the fen). The
-  premium kept on the voucher is the face value less the agreement's credit (its amount as last
-  corrected), never below zero.
+- Face value: the calculation's voucher value. The differences of the agreement's
+  supplements are not added to it: the payments module pays each supplement's difference in
+  cash through its own plan, so adding it to the voucher would pay it twice. The premium kept
+  on the voucher is the face value less the agreement's amount, never below zero.
 - Validity: `voucher_validity_months` calendar months from the day of issue, the same day of
   the month or that month's last day; a voucher may be spent on its last day, not after.
 - Numbers: "FP-<project code>-<6 digits>", one series per project, drawn under a lock of the
@@ -52,7 +52,6 @@ from zhengqian.core.workdays import add_months
 from zhengqian.payments import services as payments
 from zhengqian.payments.models import PlanKind
 from zhengqian.projects.models import Project
-from zhengqian.resettlement import entitlement
 from zhengqian.resettlement.models import (
     ZERO,
     Developer,
@@ -245,13 +244,6 @@ def developer_update(*, actor: Any, developer: Developer, **fields: Any) -> Deve
 # --- issue -----------------------------------------------------------------------------------
 
 
-def _corrections(agreement: Agreement) -> Decimal:
-    total = agreement.supplements.filter(status=AgreementStatus.EFFECTIVE).aggregate(
-        s=Sum("difference")
-    )["s"]
-    return total or ZERO
-
-
 def face_value(agreement: Agreement) -> tuple[Decimal, Decimal]:
     """(face value, premium) of a voucher issued on this agreement now (see the module's
     docstring)."""
@@ -263,8 +255,9 @@ def face_value(agreement: Agreement) -> tuple[Decimal, Decimal]:
         if calculation.voucher_value is not None
         else fen(agreement.total * factor)
     )
-    face = base + fen(_corrections(agreement) * factor)
-    premium = max(face - entitlement.credit(agreement), ZERO)
+    # The supplements' differences are paid in cash by their own plans (see the docstring).
+    face = base
+    premium = max(face - agreement.total, ZERO)
     return face, premium
 
 
@@ -674,14 +667,21 @@ class CashValue:
 
 
 def cash_value(
-    *, balance: Decimal, face_value: Decimal, premium: Decimal, policy: Policy
+    *,
+    balance: Decimal,
+    face_value: Decimal,
+    premium: Decimal,
+    policy: Policy,
+    first_face_value: Decimal | None = None,
 ) -> CashValue:
+    """`first_face_value`: the face value of the voucher as first issued (a reissued voucher's
+    face value is only the balance it took over); the share bought back at 100 % is of it."""
     if balance <= 0 or face_value <= 0:
         return CashValue(balance, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
     base = balance
     if policy.voucher_cash_forfeits_premium and premium > 0:
         base = fen(balance * (face_value - premium) / face_value)
-    cap = fen(face_value * policy.voucher_cash_full_percent / HUNDRED)
+    cap = fen((first_face_value or face_value) * policy.voucher_cash_full_percent / HUNDRED)
     at_full = min(base, cap)
     at_rate = base - at_full
     rate_amount = fen(at_rate * policy.voucher_cash_rate / HUNDRED)
@@ -696,12 +696,21 @@ def cash_value(
     )
 
 
+def first_issued(voucher: Voucher) -> Voucher:
+    """The voucher as first issued, before any reissue."""
+    first = voucher
+    while first.replaces_id is not None:
+        first = Voucher.objects.only("pk", "face_value", "replaces_id").get(pk=first.replaces_id)
+    return first
+
+
 def value_of(voucher: Voucher, policy: Policy | None = None) -> CashValue:
     return cash_value(
         balance=voucher.balance,
         face_value=voucher.face_value,
         premium=voucher.premium,
         policy=policy or policy_of(voucher),
+        first_face_value=first_issued(voucher).face_value,
     )
 
 

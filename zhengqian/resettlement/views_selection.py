@@ -10,6 +10,7 @@ a refusal in the hall is said at the desk that caused it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zhengqian.accounts.roles import Action
+from zhengqian.accounts.permissions import work_group_ids_with
+from zhengqian.accounts.roles import Action, Module
 from zhengqian.audit.services import record_read
 from zhengqian.core.forms import submit
 from zhengqian.core.http import is_htmx
@@ -40,10 +42,15 @@ from zhengqian.resettlement.models import (
 )
 
 
-def _personal(request: HttpRequest, round: SelectionRound, page: str) -> bool:
-    """Whether the page shows names unmasked; each such page view is recorded."""
+def _personal(request: HttpRequest, round: SelectionRound, page: str) -> bool | set[int]:
+    """Whether the page shows names unmasked (True), or only those of the households of these
+    work groups (a user whose right to see personal data is limited to them); each such page
+    view is recorded."""
     if not selectors.sees_personal(request.user, round.project_id):
         return False
+    groups = work_group_ids_with(
+        request.user, Module.RESETTLEMENT, Action.VIEW_PERSONAL, round.project_id
+    )
     record_read(
         actor=request.user,
         event_type="resettlement.round_view_personal",
@@ -51,7 +58,7 @@ def _personal(request: HttpRequest, round: SelectionRound, page: str) -> bool:
         project=round.project_id,
         details={"page": page},
     )
-    return True
+    return True if groups is None else groups
 
 
 def _message(exc: ValidationError) -> str:
@@ -286,8 +293,13 @@ def round_draw(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the selection day -----------------------------------------------------------------------
 
 
+_ID = re.compile(r"[0-9]{1,18}")
+
+
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()]
+    """The keys among the values: ASCII digits only (not "²" nor "１"), within a database key's
+    range; anything else is left out (and so refused as not offered)."""
+    return [int(v.strip()) for v in values if _ID.fullmatch(v.strip())]
 
 
 def _wanted(request: HttpRequest, round: SelectionRound) -> dict[int, Flat]:

@@ -33,7 +33,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english(client, settings):  # type: ignore[no-untyped-def]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"):
         yield
 
@@ -242,3 +243,36 @@ def test_project_section_and_household_part(res):
     outsider = UserFactory(username="nobody")
     assert selectors_selection.project_section(outsider, res.project) is None
     assert selectors_selection.household_part(outsider, entry.household) is None
+
+
+@pytest.mark.parametrize("bad", ["²", "99999999999999999999999"])
+def test_a_flat_key_that_is_not_a_number_is_refused_at_the_desk(client, res, bad):
+    r = setup_round(res, n=1)
+    c = client_for(client, res.officer_r)
+    c.post(reverse("resettlement:round_order", args=[r.pk]))
+    c.post(reverse("resettlement:round_open", args=[r.pk]))
+    entry = RoundEntry.objects.get(round=r)
+    answer = c.post(reverse("resettlement:round_choose", args=[entry.pk]), {"flats": [bad]}, **HTMX)
+    assert answer.status_code == 200
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.WAITING
+    day = c.get(reverse("resettlement:round_day", args=[r.pk]), {"entry": bad, "flat": bad})
+    assert day.status_code == 200
+
+
+def test_a_user_limited_to_a_work_group_sees_only_its_households_names(client, res):
+    from zhengqian.accounts.roles import RoleCode
+    from zhengqian.survey.models import Household
+    from zhengqian.testing.factories import WorkGroupFactory, grant
+
+    r = setup_round(res)
+    entries = list(RoundEntry.objects.filter(round=r).select_related("household"))
+    own, other = entries[0].household, entries[1].household
+    group = WorkGroupFactory(project=res.project)
+    Household.objects.filter(pk=own.pk).update(work_group=group)
+    limited = UserFactory(username="limited-resettler")
+    grant(limited, RoleCode.RESETTLEMENT_OFFICER, res.project, work_groups=[group])
+    page = client_for(client, limited).get(reverse("resettlement:round", args=[r.pk]))
+    text = page.content.decode()
+    assert own.head_name in text
+    assert other.head_name not in text and mask_name(other.head_name) in text

@@ -172,6 +172,17 @@ class TestEstatesAndFlats:
         assert _codes(caught.value, "flat") == ["chosen"]
         assert Flat.objects.filter(pk=flat.pk).exists()
 
+    def test_a_chosen_flat_keeps_the_price_basis_it_is_settled_on(self, res):  # type: ignore[no-untyped-def]
+        # The settlement at the round's close prices the area above the entitlement at the
+        # flat's price basis: changed after the choice, it would change the money owed.
+        flat = stock(res).flats.get(unit_no="201")
+        _chosen(res, flat)
+        with pytest.raises(ValidationError) as caught:
+            services_stock.flat_update(actor=res.officer_r, flat=flat, price_basis=D("6000.00"))
+        assert _codes(caught.value, "price_basis") == ["chosen"]
+        flat.refresh_from_db()
+        assert flat.price_basis is None
+
     def test_a_flat_never_chosen_is_deleted_with_an_audit(self, res):  # type: ignore[no-untyped-def]
         flat = stock(res).flats.get(unit_no="101")
         services_stock.flat_delete(actor=res.officer_r, flat=flat)

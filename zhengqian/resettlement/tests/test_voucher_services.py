@@ -171,19 +171,24 @@ def test_a_member_may_hold_the_voucher_under_their_own_name(res):
     assert voucher.holder_id_number == MEMBER_ID
 
 
-def test_supplements_raise_the_face_value_at_the_premium(res):
+def test_a_supplement_is_paid_in_cash_once_not_added_to_the_face_value(res):
     agreement = voucher_agreement(res, "V-001")
     supplement = effective(res, "V-SUP", kind=AgreementKind.VOUCHER)
-    # Made a supplement of the voucher agreement: 20,000 more, at 10 % premium.
+    # Made a supplement of the voucher agreement: 20,000 more; it takes effect, and the
+    # payments module gives it its plan (the difference paid in cash).
+    PaymentPlan.objects.filter(agreement=supplement).delete()
     supplement.parent = agreement
     supplement.household_id = agreement.household_id
     supplement.difference = Decimal("20000.00")
     supplement.kind = AgreementKind.SUPPLEMENT
     supplement.status = AgreementStatus.EFFECTIVE
     supplement.save(update_fields=["parent", "household", "difference", "kind", "status"])
+    with transaction.atomic():
+        payments.on_effective(agreements=[supplement], actor=res.officer)
+    assert PaymentPlan.objects.get(agreement=supplement).amount == Decimal("20000.00")
     face, premium = services.face_value(agreement)
-    assert face == Decimal("1122000.00")
-    assert premium == Decimal("102000.00")
+    assert face == Decimal("1100000.00")
+    assert premium == Decimal("100000.00")
 
 
 def test_the_numbers_follow_without_gaps_and_a_cancelled_one_is_never_given_again(res):
@@ -689,3 +694,22 @@ def test_the_summary_counts_issued_used_outstanding_and_lapsed(res):
     assert s.used == Decimal("100000.00") and s.outstanding == Decimal("1000000.00")
     assert s.lapsed_count == 1 and s.cash_paid == Decimal("905500.00")
     assert add_months(today(), 12) == a.valid_until
+
+
+def test_a_reissued_voucher_is_cashed_as_the_lost_one_would_have_been(res):
+    # Spent 600,000 of 1,100,000: the 500,000 left is bought back for 414,590.91 (55,000 at
+    # 100 %, 5 % of the face value first issued). Reissuing the lost voucher must not lower it.
+    voucher = issue(res, voucher_agreement(res, "V-001"))
+    use(res, voucher, developer(res), "600000.00")
+    voucher.refresh_from_db()
+    assert services.value_of(voucher).total == Decimal("414590.91")
+    new = services.voucher_reissue(
+        actor=res.officer_r,
+        voucher=voucher,
+        reason="遗失，已登报声明",
+        holder_name=MEMBER_NAME,
+        holder_id_number=MEMBER_ID,
+        issued_on=today(),
+    )
+    new = services.voucher_cash(actor=res.officer_r, voucher=new, on=today())
+    assert new.cash_paid == Decimal("414590.91")
