@@ -3,12 +3,13 @@ households. Imported after django.setup().
 
 The rows are bulk-loaded as the payments module keeps them (households, their agreements, the
 household accounts with their paid amounts, first payment, next due date, vacating and demolition
-days; paid identities with some duplicates; funding sources and receipts). Then a finance officer
-of the project asks for:
-- the funds summary (budget, received, committed, paid, being paid: five aggregates);
+days; paid identities with some duplicates; funding sources and receipts; amounts receivable
+from one household in thirty). Then a finance officer of the project asks for:
+- the funds summary (budget, received, value agreed, payable, paid, being paid, receivables);
 - the counts of the four supervision rules (the badges of the project page);
 - the first page of each rule's list;
-- the payments project page and each list page over HTTP (Django's test Client, in process).
+- the payments project page, each list page and the receivables list over HTTP (Django's test
+  Client, in process).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from zhengqian.payments.models import (
     HouseholdAccount,
     IdentityKind,
     PaidIdentity,
+    PlanKind,
+    Receivable,
+    ReceivableStatus,
 )
 from zhengqian.projects.models import District, Project
 from zhengqian.projects.procedures import ProjectKind
@@ -191,9 +195,33 @@ def _seed(households: int) -> tuple[Project, User]:
                 for d in range(50)
             ]
         )
+    Receivable.objects.bulk_create(
+        [
+            Receivable(
+                project=project,
+                household_id=pk,
+                kind=PlanKind.DIFFERENCE,
+                reference="R1",
+                description="安置房差价",
+                amount=Decimal(rng.randrange(1_000_00, 200_000_00)) / 100,
+                due_on=today + dt.timedelta(days=rng.randrange(-60, 60)),
+                status=ReceivableStatus.RECEIVED if n % 3 == 0 else ReceivableStatus.OPEN,
+                received_on=today if n % 3 == 0 else None,
+            )
+            for n, pk in enumerate(ids[::30])
+        ],
+        batch_size=BATCH,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (Household, Agreement, HouseholdAccount, PaidIdentity, FundReceipt):
+            for model in (
+                Household,
+                Agreement,
+                HouseholdAccount,
+                PaidIdentity,
+                FundReceipt,
+                Receivable,
+            ):
                 cursor.execute(f'VACUUM ANALYZE "{model._meta.db_table}"')
     return project, finance
 
@@ -230,6 +258,7 @@ def payments(*, households: int, n: int, warmup: int) -> list[Result]:
     pages = {"project page": reverse("payments:project", args=[project.pk])}
     for rule in selectors.Rule.ALL:
         pages[f"list page {rule}"] = reverse("payments:rule", args=[project.pk, rule])
+    pages["receivables page"] = reverse("payments:receivables", args=[project.pk])
 
     def get(url: str) -> Any:
         def run(_i: int) -> None:

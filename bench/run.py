@@ -39,6 +39,7 @@ SUITES = (
     "compensation",
     "agreements",
     "payments",
+    "resettlement",
 )
 
 
@@ -120,6 +121,7 @@ def main(argv: list[str]) -> int:
         compensation,
         household_list,
         payments,
+        resettlement,
         survey_import,
         valuation_entry,
         valuation_import,
@@ -201,6 +203,16 @@ def main(argv: list[str]) -> int:
                 households=5_000 if quick else 100_000,
                 n=10 if quick else 50,
                 warmup=2 if quick else 5,
+            )
+        if wanted("resettlement"):
+            connections.close_all()
+            results += resettlement.resettlement(
+                databases=databases,
+                households=500 if quick else 5000,
+                day_households=100 if quick else 1000,
+                choosers=10,
+                runs=2 if quick else 5,
+                warmup=1,
             )
     finally:
         connections.close_all()
