@@ -630,21 +630,7 @@ def schedule_item(
             due_on=on + dt.timedelta(days=policy.payment_due_days),
         )
         _refresh(account)
-        record(
-            actor=actor,
-            actor_name="" if actor is not None else "system",
-            event_type="payment.item",
-            target=plan,
-            project=account.project_id,
-            details={
-                "household": household.code,
-                "kind": kind,
-                "reference": reference,
-                "description": plan.description,
-                "amount": value,
-                "due_on": instalment.due_on,
-            },
-        )
+        _record_item("payment.item", actor, plan, household, instalment.due_on)
         return instalment
 
 
@@ -684,22 +670,33 @@ def receivable_create(
             due_on=due_on,
             created_by=actor,
         )
-        record(
-            actor=actor,
-            actor_name="" if actor is not None else "system",
-            event_type="payment.receivable",
-            target=receivable,
-            project=household.project_id,
-            details={
-                "household": household.code,
-                "kind": kind,
-                "reference": reference,
-                "description": receivable.description,
-                "amount": value,
-                "due_on": due_on,
-            },
-        )
+        _record_item("payment.receivable", actor, receivable, household, due_on)
         return receivable
+
+
+def _record_item(
+    event_type: str,
+    actor: Any,
+    item: PaymentPlan | Receivable,
+    household: Household,
+    due_on: dt.date | None,
+) -> None:
+    """The audit event of an item of resettlement scheduled (a plan) or owed (a receivable)."""
+    record(
+        actor=actor,
+        actor_name="" if actor is not None else "system",
+        event_type=event_type,
+        target=item,
+        project=household.project_id,
+        details={
+            "household": household.code,
+            "kind": item.kind,
+            "reference": item.reference,
+            "description": item.description,
+            "amount": item.amount,
+            "due_on": due_on,
+        },
+    )
 
 
 def site_step(*, household: Household, step: str, on: dt.date) -> None:

@@ -3,12 +3,8 @@ the signing order likewise (PostgreSQL, real concurrent transactions)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
 from django.utils import timezone
 
 from zhengqian.accounts.roles import RoleCode
@@ -17,17 +13,12 @@ from zhengqian.agreements.models import Agreement, AgreementStatus
 from zhengqian.agreements.tests.conftest import approve, mark_stale, signing
 from zhengqian.compensation import services as compensation
 from zhengqian.ownership.tests.conftest import lock_confirmation, make_household
+from zhengqian.testing.concurrency import POSTGRES_ONLY, at_once
 from zhengqian.testing.factories import UserFactory, grant
 from zhengqian.valuation import services as valuation_services
 from zhengqian.valuation.tests.conftest import enter
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 N = 20
 
@@ -49,28 +40,6 @@ def _calculations(agr: Any, n: int) -> list[Any]:
     return calcs
 
 
-def _at_once(work: list[Any], run: Any) -> list[str]:
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-
-    def go(item: Any) -> None:
-        try:
-            barrier.wait()
-            run(item)
-            outcomes.append("ok")
-        except ValidationError as exc:
-            outcomes.append(exc.code or "invalid")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(item,)) for item in work]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
-
-
 def test_twenty_concurrent_drafts_number_without_gaps(agr):  # type: ignore[no-untyped-def]
     calcs = _calculations(agr, N)
     officers = [agr.officer]
@@ -81,7 +50,7 @@ def test_twenty_concurrent_drafts_number_without_gaps(agr):  # type: ignore[no-u
     # Three of them are refused (their calculation went stale): they must take no number.
     for calc in calcs[-3:]:
         mark_stale(calc)
-    outcomes = _at_once(
+    outcomes = at_once(
         list(zip(officers, calcs, strict=True)),
         lambda pair: services.draft(actor=pair[0], calculation=pair[1]),
     )
@@ -95,7 +64,7 @@ def test_twenty_concurrent_drafts_number_without_gaps(agr):  # type: ignore[no-u
     # transactions, without gaps.
     drafts = list(Agreement.objects.filter(status=AgreementStatus.DRAFT))
     moment = timezone.now()
-    outcomes = _at_once(drafts, lambda a: signing(agr, a, at=moment))
+    outcomes = at_once(drafts, lambda a: signing(agr, a, at=moment))
     assert outcomes == ["ok"] * len(drafts)
     orders = sorted(Agreement.objects.values_list("signing_order", flat=True))
     assert orders == list(range(1, len(drafts) + 1))

@@ -5,24 +5,18 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connections
 
 from zhengqian.accounts.roles import RoleCode
 from zhengqian.core.staleness import upstream_changed
 from zhengqian.ownership import services
 from zhengqian.ownership.models import ChangeRequest, ChangeStatus
 from zhengqian.ownership.tests.conftest import lock_confirmation
+from zhengqian.testing.concurrency import POSTGRES_ONLY
 from zhengqian.testing.factories import UserFactory, grant
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 def test_two_managers_approving_at_once_apply_the_change_once(own) -> None:  # type: ignore[no-untyped-def]

@@ -4,14 +4,9 @@ holds (PostgreSQL, real concurrent transactions)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
 from django.utils import timezone
 
 from zhengqian.payments import services
@@ -24,39 +19,10 @@ from zhengqian.payments.models import (
     PaymentStatus,
 )
 from zhengqian.payments.tests.conftest import ledger, paying
+from zhengqian.testing.concurrency import POSTGRES_ONLY, at_once
 from zhengqian.testing.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
-
-
-def _at_once(work: list[Any], run: Callable[[Any], Any]) -> list[str]:
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-
-    def go(item: Any) -> None:
-        try:
-            barrier.wait()
-            run(item)
-            outcomes.append("ok")
-        except ValidationError as exc:
-            outcomes.append(exc.code or "invalid")
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(item,)) for item in work]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+pytestmark = POSTGRES_ONLY
 
 
 def _first(c: Any) -> Instalment:
@@ -77,7 +43,7 @@ def _transfer(c: Any, payment: Payment, voucher_no: str) -> Payment:
 
 def test_two_approvals_at_once_approve_once(pay):  # type: ignore[no-untyped-def]
     payment = services.request(actor=pay.officer, instalment=_first(pay))
-    outcomes = _at_once(
+    outcomes = at_once(
         [pay.finance, pay.finance2],
         lambda user: services.approve(actor=user, payment=payment, password=PASSWORD),
     )
@@ -91,7 +57,7 @@ def test_two_transfers_at_once_pay_once(pay):  # type: ignore[no-untyped-def]
     first = _first(pay)
     payment = services.request(actor=pay.officer, instalment=first)
     services.approve(actor=pay.finance2, payment=payment, password=PASSWORD)
-    outcomes = _at_once(["FK-1", "FK-2"], lambda voucher: _transfer(pay, payment, voucher))
+    outcomes = at_once(["FK-1", "FK-2"], lambda voucher: _transfer(pay, payment, voucher))
     assert sorted(outcomes) == ["ok", "status"]
     assert LedgerEntry.objects.filter(kind=EntryKind.DISBURSEMENT).count() == 1
     account = HouseholdAccount.objects.get(pk=pay.account.pk)
@@ -103,7 +69,7 @@ def test_two_transfers_at_once_pay_once(pay):  # type: ignore[no-untyped-def]
 
 def test_two_requests_at_once_make_one_live_payment(pay):  # type: ignore[no-untyped-def]
     first = _first(pay)
-    outcomes = _at_once(
+    outcomes = at_once(
         [pay.officer, pay.finance],
         lambda user: services.request(actor=user, instalment=first),
     )
@@ -118,7 +84,7 @@ def test_a_transfer_and_a_failure_at_once_leave_the_books_even(pay):  # type: ig
     first = _first(pay)
     payment = services.request(actor=pay.officer, instalment=first)
     services.approve(actor=pay.finance2, payment=payment, password=PASSWORD)
-    outcomes = _at_once(
+    outcomes = at_once(
         ["paid", "failed"],
         lambda step: (
             _transfer(pay, payment, "FK-1")
@@ -157,7 +123,7 @@ def test_the_same_person_paid_in_two_households_at_once_is_flagged(pay):  # type
         instalment = Instalment.objects.get(plan__agreement=agreement, position=1)
         payment = services.request(actor=pay.officer, instalment=instalment)
         payments.append(services.approve(actor=pay.finance2, payment=payment, password=PASSWORD))
-    outcomes = _at_once(payments, lambda p: _transfer(pay, p, f"FK-{p.pk}"))
+    outcomes = at_once(payments, lambda p: _transfer(pay, p, f"FK-{p.pk}"))
     assert outcomes == ["ok", "ok"]
     flagged = {i.household_id for i in selectors.doubles(pay.project.pk)}
     assert flagged == {pay.household.pk, other.household_id}
@@ -192,7 +158,7 @@ def test_two_transfers_beyond_the_balance_at_once_pay_one(agr):  # type: ignore[
         document_no="JZ-1",
     )
     assert services.project_balance(c.project.pk) == held
-    outcomes = _at_once(payments, lambda p: _transfer(c, p, f"FK-{p.pk}"))
+    outcomes = at_once(payments, lambda p: _transfer(c, p, f"FK-{p.pk}"))
     assert sorted(outcomes) == ["funds", "ok"]
     statuses = {p.pk: Payment.objects.get(pk=p.pk).status for p in payments}
     assert sorted(statuses.values()) == [PaymentStatus.APPROVED, PaymentStatus.PAID]

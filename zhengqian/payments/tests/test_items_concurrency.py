@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from zhengqian.agreements.tests.conftest import agr, signing  # noqa: F401  (the fixture)
@@ -23,18 +22,12 @@ from zhengqian.payments.models import (
     ReceivableStatus,
 )
 from zhengqian.payments.tests.conftest import paying
-from zhengqian.payments.tests.test_concurrency import _at_once
 from zhengqian.payments.tests.test_items import item, owe
 from zhengqian.resettlement.tests.conftest import resettling
+from zhengqian.testing.concurrency import POSTGRES_ONLY, at_once
 from zhengqian.valuation.tests.conftest import chosen, val  # noqa: F401  (the fixtures)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 @pytest.fixture
@@ -44,7 +37,7 @@ def res(agr):  # type: ignore[no-untyped-def]  # noqa: F811
 
 def test_the_same_item_scheduled_twice_at_once_is_one_plan(res: Any) -> None:
     before = HouseholdAccount.objects.get(pk=res.account.pk).committed
-    outcomes = _at_once([res.officer_r, None], lambda actor: item(res, actor=actor))
+    outcomes = at_once([res.officer_r, None], lambda actor: item(res, actor=actor))
     assert outcomes == ["ok", "ok"]
     assert PaymentPlan.objects.filter(kind=PlanKind.TRANSITION).count() == 1
     account = HouseholdAccount.objects.get(pk=res.account.pk)
@@ -52,14 +45,14 @@ def test_the_same_item_scheduled_twice_at_once_is_one_plan(res: Any) -> None:
 
 
 def test_the_same_item_with_two_amounts_at_once_keeps_the_first(res: Any) -> None:
-    outcomes = _at_once(["1800.00", "1900.00"], lambda amount: item(res, amount=amount))
+    outcomes = at_once(["1800.00", "1900.00"], lambda amount: item(res, amount=amount))
     assert sorted(outcomes) == ["item_changed", "ok"]
     assert PaymentPlan.objects.filter(kind=PlanKind.TRANSITION).count() == 1
 
 
 def test_a_receivable_recorded_twice_at_once_is_booked_once(res: Any) -> None:
     receivable = owe(res)
-    outcomes = _at_once(
+    outcomes = at_once(
         [(res.finance, "SK-1"), (res.finance2, "SK-2")],
         lambda who: services.receivable_record(
             actor=who[0],
@@ -86,7 +79,7 @@ def test_a_receipt_and_a_cancellation_at_once_leave_one_of_them(res: Any) -> Non
             )
         return services.receivable_cancel(actor=res.finance2, receivable=receivable, reason="撤销")
 
-    outcomes = _at_once(["record", "cancel"], act)
+    outcomes = at_once(["record", "cancel"], act)
     assert sorted(outcomes) == ["ok", "status"]
     status = Receivable.objects.get(pk=receivable.pk).status
     booked = LedgerEntry.objects.filter(kind=EntryKind.COLLECTION).count()

@@ -4,14 +4,10 @@ concurrent transactions)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from zhengqian.resettlement import services_selection as sel
@@ -24,46 +20,11 @@ from zhengqian.resettlement.models import (
     RoundEntry,
 )
 from zhengqian.resettlement.tests.conftest import effective, stock
+from zhengqian.testing.concurrency import POSTGRES_ONLY, at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 DESKS = 5
-
-
-def _code(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return next(e.code or "invalid" for errors in exc.error_dict.values() for e in errors)
-    return exc.error_list[0].code or "invalid"
-
-
-def _at_once(work: list[Any], run: Callable[[Any], Any]) -> list[str]:
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-
-    def go(item: Any) -> None:
-        try:
-            barrier.wait()
-            run(item)
-            outcomes.append("ok")
-        except ValidationError as exc:
-            outcomes.append(_code(exc))
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(item,)) for item in work]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
 
 
 def _hall(res: Any) -> tuple[list[RoundEntry], dict[str, Flat]]:
@@ -93,7 +54,7 @@ def test_desks_choosing_the_same_flat_at_once_allocate_it_once(res):
     entries, flats = _hall(res)
     wanted = flats["201"]
     users = [res.officer_r, res.officer_r2]
-    outcomes = _at_once(
+    outcomes = at_once(
         list(enumerate(entries)),
         lambda item: sel.choose(actor=users[item[0] % 2], entry=item[1], flats=[wanted]),
     )
@@ -110,7 +71,7 @@ def test_desks_choosing_different_flats_at_once_all_succeed(res):
     entries, flats = _hall(res)
     # 90 and 105 m² fit 95 m²; only two of them: two succeed, the others find them taken.
     pairs = [(entries[0], flats["201"]), (entries[1], flats["202"]), (entries[2], flats["201"])]
-    outcomes = _at_once(
+    outcomes = at_once(
         pairs, lambda pair: sel.choose(actor=res.officer_r, entry=pair[0], flats=[pair[1]])
     )
     assert sorted(outcomes) == ["ok", "ok", "taken"]
@@ -120,7 +81,7 @@ def test_desks_choosing_different_flats_at_once_all_succeed(res):
 
 def test_two_absences_at_once_take_distinct_last_places(res):
     entries, _flats = _hall(res)
-    outcomes = _at_once(entries[:2], lambda e: sel.mark_absent(actor=res.officer_r, entry=e))
+    outcomes = at_once(entries[:2], lambda e: sel.mark_absent(actor=res.officer_r, entry=e))
     assert outcomes == ["ok", "ok"]
     moved = sorted(
         RoundEntry.objects.filter(pk__in=[entries[0].pk, entries[1].pk]).values_list(

@@ -8,22 +8,16 @@ import datetime as dt
 import threading
 from typing import Any
 
-import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from zhengqian.payments.models import PaymentPlan, PlanKind
 from zhengqian.resettlement import services_transition as svc
 from zhengqian.resettlement.models import TransitionMonth
 from zhengqian.resettlement.tests.conftest import effective
 from zhengqian.resettlement.tests.test_transition import late_estate, moved_out
+from zhengqian.testing.concurrency import POSTGRES_ONLY
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 def test_two_generations_at_once_generate_each_month_once(res):  # type: ignore[no-untyped-def]

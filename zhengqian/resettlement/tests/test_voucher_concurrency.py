@@ -3,14 +3,8 @@ transactions): never beyond its face value, never after its expiry, never twice.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-
-import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
 
 from zhengqian.resettlement import services_voucher as services
 from zhengqian.resettlement.models import DeveloperPayment, Voucher, VoucherStatus, VoucherUse
@@ -23,49 +17,15 @@ from zhengqian.resettlement.tests.test_voucher_support import (
     use,
     voucher_agreement,
 )
+from zhengqian.testing.concurrency import POSTGRES_ONLY, at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite serialises)"
-    ),
-]
-
-
-def _at_once(work: list[Any], run: Callable[[Any], Any]) -> list[str]:
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-
-    def go(item: Any) -> None:
-        try:
-            barrier.wait()
-            run(item)
-            outcomes.append("ok")
-        except ValidationError as exc:
-            codes = (
-                [e.code for errs in exc.error_dict.values() for e in errs]
-                if hasattr(exc, "error_dict")
-                else [e.code for e in exc.error_list]
-            )
-            outcomes.append(",".join(str(c) for c in codes))
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(item,)) for item in work]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+pytestmark = POSTGRES_ONLY
 
 
 def test_two_uses_beyond_the_balance_at_once_one_succeeds(res):  # type: ignore[no-untyped-def]
     voucher = issue(res, voucher_agreement(res, "V-001"))
     dev = developer(res)
-    outcomes = _at_once(
+    outcomes = at_once(
         ["HT-A", "HT-B"],
         lambda contract: use(res, voucher, dev, "700000.00", contract=contract),
     )
@@ -78,7 +38,7 @@ def test_two_uses_beyond_the_balance_at_once_one_succeeds(res):  # type: ignore[
 def test_many_uses_at_once_never_exceed_the_face_value(res):  # type: ignore[no-untyped-def]
     voucher = issue(res, voucher_agreement(res, "V-001"))
     dev = developer(res)
-    outcomes = _at_once(
+    outcomes = at_once(
         [f"HT-{n}" for n in range(6)],
         lambda contract: use(res, voucher, dev, "300000.00", contract=contract),
     )
@@ -93,7 +53,7 @@ def test_the_same_contract_twice_at_once_is_paid_once(res):  # type: ignore[no-u
     a = issue(res, voucher_agreement(res, "V-001"))
     b = issue(res, voucher_agreement(res, "V-002"))
     dev = developer(res, code=OTHER_CREDIT_CODE)
-    outcomes = _at_once([a, b], lambda v: use(res, v, dev, "1000.00", contract="HT-SAME"))
+    outcomes = at_once([a, b], lambda v: use(res, v, dev, "1000.00", contract="HT-SAME"))
     assert sorted(outcomes) == ["duplicate_contract", "ok"]
     assert VoucherUse.objects.filter(contract_no="HT-SAME").count() == 1
 
@@ -107,7 +67,7 @@ def test_a_use_racing_the_lapse_is_refused(res):  # type: ignore[no-untyped-def]
             return services.voucher_lapse(voucher=voucher, on=today())
         return use(res, voucher, dev, "1000.00", on=today())
 
-    outcomes = _at_once(["lapse", "use"], run)
+    outcomes = at_once(["lapse", "use"], run)
     # The use is refused whichever comes first: after the lapse as lapsed, before it as
     # expired.
     assert outcomes[0] != outcomes[1]
