@@ -199,7 +199,19 @@ def developer_create(
             "active": active,
         },
     )
-    developer = Developer.objects.create(project=project, created_by=actor, **clean)
+    try:
+        with transaction.atomic():
+            developer = Developer.objects.create(project=project, created_by=actor, **clean)
+    except IntegrityError:
+        # The same code recorded at the same moment at another desk.
+        raise ValidationError(
+            {
+                "credit_code": ValidationError(
+                    _("A developer with this unified social credit code is already recorded."),
+                    code="duplicate",
+                )
+            }
+        ) from None
     record(
         actor=actor,
         event_type="resettlement.developer_create",
@@ -382,9 +394,22 @@ def voucher_issue(
         errors["agreement"] = ValidationError(
             _("The agreement gives the voucher no value."), code="no_value"
         )
+    policy = agreement.calculation.policy
+    if (
+        "issued_on" not in errors
+        and issued_on is not None
+        and add_months(issued_on, policy.voucher_validity_months) < _today()
+    ):
+        errors["issued_on"] = ValidationError(
+            _(
+                "A voucher issued on %(day)s would already have expired: give the day it is "
+                "handed to the holder."
+            )
+            % {"day": issued_on.isoformat()},
+            code="expired_at_issue",
+        )
     if errors or issued_on is None:
         raise ValidationError(errors)
-    policy = agreement.calculation.policy
     project = _lock_project(agreement.project_id)
     voucher = Voucher.objects.create(
         project=project,

@@ -3,6 +3,7 @@ cashing, lapse (the daily job), reissue of a lost voucher, and every refusal by 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from io import StringIO
@@ -22,7 +23,7 @@ from zhengqian.payments import services as payments
 from zhengqian.payments.models import Instalment, PaymentPlan, PlanKind
 from zhengqian.resettlement import selectors_voucher as vs
 from zhengqian.resettlement import services_voucher as services
-from zhengqian.resettlement.models import DeveloperPayment, Voucher, VoucherStatus
+from zhengqian.resettlement.models import Developer, DeveloperPayment, Voucher, VoucherStatus
 from zhengqian.resettlement.tests.conftest import effective
 from zhengqian.resettlement.tests.test_voucher_support import (
     CREDIT_CODE,
@@ -109,6 +110,28 @@ def test_a_developer_is_refused_field_by_field(res):
     }
 
 
+def test_a_developer_recorded_twice_at_the_same_moment_is_refused_at_the_field(res, monkeypatch):
+    """The other desk's developer was written after this one's check: the database's unique
+    constraint answers, as a field error, and nothing is half-written."""
+    developer(res)
+    check = services._developer_values
+    # This desk's check ran before the other desk's row existed.
+    monkeypatch.setattr(
+        services, "_developer_values", lambda _project_id, data, exclude=None: check(-1, data)
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.developer_create(
+            actor=res.officer_r,
+            project=res.project,
+            name="另一开发企业",
+            credit_code=CREDIT_CODE,
+            bank="工商银行",
+            account_no="6222021234567890",
+        )
+    assert _codes(exc) == {"credit_code": ["duplicate"]}
+    assert Developer.objects.filter(project=res.project).count() == 1
+
+
 def test_a_developer_is_updated_with_its_changes_in_the_trail(res):
     dev = developer(res)
     services.developer_update(actor=res.officer_r, developer=dev, active=False, bank="建设银行")
@@ -153,10 +176,14 @@ def test_a_voucher_is_issued_with_its_value_validity_and_number(res):
 
 
 def test_the_validity_ends_on_the_month_end_when_the_month_is_short(res):
-    _policy(res, voucher_validity_months=1)
-    agreement = voucher_agreement(res, "V-001", effective_on=dt.date(2026, 1, 31))
-    voucher = issue(res, agreement, on=dt.date(2026, 1, 31))
-    assert voucher.valid_until == dt.date(2026, 2, 28)
+    # Issued on the 31st of January last year, valid 25 months: until the end of February next
+    # year (28 or 29 days), whatever today's date.
+    _policy(res, voucher_validity_months=25)
+    issued = dt.date(today().year - 1, 1, 31)
+    agreement = voucher_agreement(res, "V-001", effective_on=issued)
+    voucher = issue(res, agreement, on=issued)
+    year = today().year + 1
+    assert voucher.valid_until == dt.date(year, 2, calendar.monthrange(year, 2)[1])
 
 
 def test_a_member_may_hold_the_voucher_under_their_own_name(res):
@@ -288,6 +315,25 @@ def test_the_issue_date_is_checked(res):
                 issued_on=day,
             )
         assert _codes(exc) == {"issued_on": [code]}
+
+
+def test_a_voucher_is_not_issued_already_expired(res):
+    # Effective 14 months ago: a voucher dated then (12 months' validity) would have expired.
+    day = add_months(today(), -14)
+    agreement = voucher_agreement(res, "V-009", effective_on=day)
+    with pytest.raises(ValidationError) as exc:
+        services.voucher_issue(
+            actor=res.officer_r,
+            agreement=agreement,
+            holder_name=agreement.household.head_name,
+            holder_id_number=HEAD_ID,
+            issued_on=day,
+        )
+    assert _codes(exc) == {"issued_on": ["expired_at_issue"]}
+    assert not Voucher.objects.filter(agreement=agreement).exists()
+    # Dated 11 months ago it is still valid for a month: issued.
+    voucher = issue(res, agreement, on=add_months(today(), -11))
+    assert voucher.valid_until >= today()
 
 
 def test_finance_cannot_issue_a_voucher(res):

@@ -74,7 +74,14 @@ def issue(r: Any, agreement: Agreement, *, on: dt.date | None = None) -> Voucher
 def expired_voucher(r: Any, code: str, *, months_ago: int = 13) -> Voucher:
     """A voucher issued `months_ago` months ago (12 months' validity: expired a month ago)."""
     day = add_months(today(), -months_ago)
-    return issue(r, voucher_agreement(r, code, effective_on=day), on=day)
+    # Issued today (a voucher cannot be issued already expired), then dated back as if it had
+    # been handed over `months_ago` months ago.
+    voucher = issue(r, voucher_agreement(r, code, effective_on=day))
+    Voucher.objects.filter(pk=voucher.pk).update(
+        issued_on=day, valid_until=add_months(day, r.policy.voucher_validity_months)
+    )
+    voucher.refresh_from_db()
+    return voucher
 
 
 def use(
