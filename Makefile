@@ -37,8 +37,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
+# The browser tests are left to `make test-browser`, which CI runs on PostgreSQL as well.
 test-postgres: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -n 2 --dist loadfile -q
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -n 2 --dist loadfile -q -m "not browser"
 
 test-browser: $(STAMP)
 	ZQ_REQUIRE_BROWSER=1 $(PY) -m pytest -q -m browser

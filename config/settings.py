@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "zhengqian.holdouts",
     "zhengqian.legal",
     "zhengqian.resettlement",
+    "zhengqian.dashboard",
+    "zhengqian.reminders",
 ]
 
 MIDDLEWARE = [

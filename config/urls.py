@@ -22,6 +22,8 @@ urlpatterns = [
     path("legal/", include("zhengqian.legal.urls")),
     path("resettlement/", include("zhengqian.resettlement.urls")),
     path("holdouts/", include("zhengqian.holdouts.urls")),
+    path("dashboard/", include("zhengqian.dashboard.urls")),
+    path("work/", include("zhengqian.reminders.urls")),
     path("admin/", include("zhengqian.core.urls")),
 ]
 
