@@ -40,6 +40,8 @@ SUITES = (
     "agreements",
     "payments",
     "resettlement",
+    "dashboard",
+    "reminders",
 )
 
 
@@ -119,6 +121,7 @@ def main(argv: list[str]) -> int:
         agreements,
         cases,
         compensation,
+        dashboard,
         household_list,
         payments,
         resettlement,
@@ -214,6 +217,18 @@ def main(argv: list[str]) -> int:
                 runs=2 if quick else 5,
                 warmup=1,
             )
+        if wanted("dashboard"):
+            connections.close_all()
+            results += dashboard.dashboard(
+                env=env,
+                var_dir=databases.var_dir,
+                sizes=(2_000, 5_000) if quick else (100_000, 1_000_000),
+                n=5 if quick else 30,
+                warmup=1 if quick else 3,
+            )
+        if wanted("reminders"):
+            connections.close_all()
+            results += dashboard.reminders(households=5_000 if quick else 1_000_000)
     finally:
         connections.close_all()
         databases.drop_all()

@@ -265,6 +265,8 @@ EMAIL_HOST_USER = envstr("ZQ_EMAIL_USER")
 EMAIL_HOST_PASSWORD = envsecret("ZQ_EMAIL_PASSWORD")
 EMAIL_USE_TLS = envbool("ZQ_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("ZQ_EMAIL_FROM", "zhengqian@localhost")
+# The address the system is reached at, for the links in e-mails (no request to take it from).
+ZQ_BASE_URL = envstr("ZQ_BASE_URL", "http://localhost:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

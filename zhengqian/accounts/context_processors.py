@@ -13,7 +13,9 @@ from zhengqian.accounts.roles import Module
 # The modules that have pages, in navigation order; a module appears only for users whose roles
 # may view it. Later modules add themselves here as they are built.
 NAV: list[tuple[str, Any, str]] = [
+    (Module.PROJECTS, _("My work"), "reminders:my_work"),
     (Module.PROJECTS, _("Projects"), "projects:list"),
+    (Module.DASHBOARD, _("Dashboard"), "dashboard:leader"),
     # "Households" alone is also the count of households (户数): the menu entry has a context.
     (Module.SURVEY, pgettext_lazy("survey", "Households"), "survey:index"),
     (Module.VALUATION, _("Valuation"), "valuation:index"),

@@ -56,6 +56,7 @@ from zhengqian.core import hooks
 from zhengqian.core.idcard import parse_id_number
 from zhengqian.core.sudo import confirm_password
 from zhengqian.core.updates import lock
+from zhengqian.dashboard import progress
 from zhengqian.projects.models import Project
 from zhengqian.survey.models import Household, HouseholdKind
 from zhengqian.survey.permissions import require_household
@@ -948,6 +949,8 @@ def settle(*, project_id: int, today: dt.date | None = None, actor: Any = None) 
         numbers.append(number)
     if not numbers and not changed:
         return ""
+    # A plain UPDATE sends no signal: the dashboard's progress is told of the households.
+    households = list(pending.values_list("household_id", flat=True))
     if to == AgreementStatus.EFFECTIVE:
         pending.update(status=to, effective_on=day)
         hooks.notify(
@@ -957,6 +960,7 @@ def settle(*, project_id: int, today: dt.date | None = None, actor: Any = None) 
         )
     else:
         pending.update(status=to, lapsed_on=day)
+    progress.touch(households)
     record(
         actor=actor,
         actor_name="" if actor is not None else "system",

@@ -31,6 +31,7 @@ from zhengqian.compensation.models import (
     CalculationStatus,
     CalculationTransition,
 )
+from zhengqian.dashboard import progress
 from zhengqian.projects.models import Project
 from zhengqian.survey.models import Household
 
@@ -185,6 +186,8 @@ def _run_chunk(batch: CalculationBatch, ids: Sequence[int]) -> dict[str, str]:
     )
     Calculation.objects.bulk_create([c for c, _lines in prepared])
     CalculationLine.objects.bulk_create([line for _c, lines in prepared for line in lines])
+    # Bulk writes send no signals: the dashboard's progress is told of the households.
+    progress.touch(calculated)
     if prepared:
         record(
             actor=actor,

@@ -39,6 +39,8 @@ from zhengqian.accounts.roles import RoleCode
 from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
 from zhengqian.core.idcard import make_id_number
+from zhengqian.dashboard import progress as dashboard_progress
+from zhengqian.dashboard.models import PlanMeasure, PlanPoint
 from zhengqian.projects.models import District, Milestone, Project, ProjectStatus, WorkGroup
 from zhengqian.projects.procedures import PeriodUnit, ProjectKind, Step, template_for
 from zhengqian.survey.models import Ancillary, Building, Household, HouseholdKind, Person, Sex
@@ -356,7 +358,9 @@ def seed_demo(
         writer = _DemoWriter(
             seed=seed, as_of=as_of, batch_size=batch_size, progress=progress, casework=casework
         )
-        result = writer.run(households=households, projects=projects)
+        # Every household is refreshed once at the end, not at each of its records' saves.
+        with dashboard_progress.deferred():
+            result = writer.run(households=households, projects=projects)
         record(
             actor=None,
             actor_name=AUDIT_ACTOR_NAME,
@@ -364,6 +368,11 @@ def seed_demo(
             kind=EventKind.SYSTEM,
             details={"seed": seed, "as_of": as_of, **result.counts()},
         )
+        if casework:
+            # The demo opens with notifications in the header, as the scheduled scan would say.
+            from zhengqian.reminders.scan import run_scan
+
+            run_scan(today=as_of)
     return result
 
 
@@ -614,6 +623,7 @@ class _DemoWriter:
             )
             plan = _ProjectPlan(project=project, division=division, households=n, places=places)
             self._milestones(project, dates, manager)
+            self._plan_points(project, manager)
             plan.groups = WorkGroup.objects.bulk_create(
                 WorkGroup(project=project, name=f"第{_NUMERALS[g]}工作组", leader=group_leader)
                 for g in range(self.rng.randint(3, 6))
@@ -623,6 +633,29 @@ class _DemoWriter:
             self.result.project_codes.append(project.code)
             plans.append(plan)
         return plans
+
+    def _plan_points(self, project: Project, manager: User) -> None:
+        """The plan the dashboards read progress against: 70 % signed at three fifths of the
+        signing period, all by its end; half demolished midway to the planned end of
+        demolition, all by that end."""
+        start, signing_end = project.planned_start, project.planned_signing_end
+        demolition_end = project.planned_demolition_end
+        assert start and signing_end and demolition_end
+        PlanPoint.objects.bulk_create(
+            PlanPoint(
+                project=project,
+                measure=measure,
+                due_on=due_on,
+                percent=Decimal(percent),
+                created_by=manager,
+            )
+            for measure, due_on, percent in (
+                (PlanMeasure.SIGNED, start + (signing_end - start) * 3 / 5, "70"),
+                (PlanMeasure.SIGNED, signing_end, "100"),
+                (PlanMeasure.DEMOLISHED, signing_end + (demolition_end - signing_end) / 2, "50"),
+                (PlanMeasure.DEMOLISHED, demolition_end, "100"),
+            )
+        )
 
     def _places(self, kind: str) -> tuple[str, ...]:
         """Where the project lies: a town and its villages, or a few roads."""
@@ -730,6 +763,7 @@ class _DemoWriter:
         Person.objects.bulk_create(persons, batch_size=1000)
         Building.objects.bulk_create(buildings, batch_size=1000)
         Ancillary.objects.bulk_create(ancillaries, batch_size=1000)
+        dashboard_progress.touch(household.pk for household in households)
         self.result.households += len(households)
         self.result.persons += len(persons)
         self.result.buildings += len(buildings)

@@ -23,12 +23,18 @@ from zhengqian.projects.selectors import projects_for_user
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from zhengqian.reminders import selectors as reminders
+
     projects = projects_for_user(request.user)[:200]
+    work = reminders.summary(reminders.my_work(request.user, timezone.localdate()))
     return render(
         request,
         "core/home.html",
         {
             "projects": projects,
+            "work": work,
             "can_create_project": has_perm_anywhere(request.user, Module.PROJECTS, Action.CREATE),
             "can_admin": has_perm(request.user, Module.ACCOUNTS, Action.VIEW),
         },

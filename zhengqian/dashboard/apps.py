@@ -6,3 +6,8 @@ class DashboardConfig(AppConfig):
     name = "zhengqian.dashboard"
     label = "dashboard"
     verbose_name = _("Dashboards and reports")
+
+    def ready(self) -> None:
+        from zhengqian.dashboard import receivers
+
+        receivers.connect()

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class WorkItem:
 @dataclass(frozen=True)
 class Kind:
     code: str
-    label: str  # lazily translated label of the kind, for My work's groups and the rules page
+    label: str | Promise  # lazily translated label, for My work's groups and the rules page
     module: str  # accounts.roles.Module value the items belong to
     default_working_days: int | None  # None: the items carry their own deadline
 
@@ -72,15 +76,38 @@ def kind(code: str) -> Kind | None:
     return _KINDS.get(code)
 
 
+# What the providers of one collect call share (who holds which role, the reminder rules), so
+# that it is read once per call, not once per provider.
+_CALL: ContextVar[dict[str, Any] | None] = ContextVar("workitems_call", default=None)
+
+_T = TypeVar("_T")
+
+
+def shared(key: str, factory: Callable[[], _T]) -> _T:
+    """The value of `key` computed once per collect call and shared by its providers; outside a
+    collect call, computed each time."""
+    cache = _CALL.get()
+    if cache is None:
+        return factory()
+    if key not in cache:
+        cache[key] = factory()
+    return cache[key]  # type: ignore[no-any-return]
+
+
 def collect(project_ids: Sequence[int] | None, today: dt.date) -> Iterator[WorkItem]:
     """Every provider's items of these projects (None: all projects), kind by kind."""
     wanted = None if project_ids is None else set(project_ids)
     if wanted is not None and not wanted:
         return
-    for code in sorted(_PROVIDERS):
-        for item in _PROVIDERS[code](None if wanted is None else sorted(wanted), today):
-            if wanted is None or item.project_id in wanted:
-                yield item
+    previous = _CALL.get()
+    _CALL.set({})
+    try:
+        for code in sorted(_PROVIDERS):
+            for item in _PROVIDERS[code](None if wanted is None else sorted(wanted), today):
+                if wanted is None or item.project_id in wanted:
+                    yield item
+    finally:
+        _CALL.set(previous)
 
 
 def for_user(user_id: int, project_ids: Sequence[int] | None, today: dt.date) -> list[WorkItem]:

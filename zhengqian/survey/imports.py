@@ -59,6 +59,7 @@ from zhengqian.core.imports import UploadRefused as UploadRefused
 
 # Looked up here at call time, so that a test can make the write fail.
 from zhengqian.core.imports import bulk_insert as _insert
+from zhengqian.dashboard import progress
 from zhengqian.projects.models import Project
 from zhengqian.survey import excel
 from zhengqian.survey.excel import Column, ColumnKind, SheetSpec
@@ -796,6 +797,8 @@ def _write(
                 for _row, values in getattr(draft, attribute)
             ),
         )
+    # Bulk inserts send no signals: the dashboard's progress is told of the households.
+    progress.touch(household.pk for household in households)
     # One event for the whole import, not one per row: the file's checksum names exactly
     # what was read, and the households carry their creation time.
     record(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from zhengqian.compensation import batch
 from zhengqian.compensation.models import BatchStatus, Calculation, CalculationBatch
@@ -49,7 +50,9 @@ def test_the_batch_page_lists_the_households_left_out_with_a_link_to_the_queue(c
     body = client.get(r["Location"]).content.decode()
     assert 'data-code="H-BARE"' in body and job.skipped["H-BARE"] in body
     assert f"/compensation/projects/{comp.project.pk}/queue/" in body
-    assert 'data-testid="batch-progress"' in body and 'hx-get="' not in body
+    # A finished batch is not polled any more (the header's own notification bell still is).
+    progress_url = reverse("compensation:batch_progress", args=[job.pk])
+    assert 'data-testid="batch-progress"' in body and f'hx-get="{progress_url}' not in body
 
 
 def test_unknown_codes_are_reported_at_the_field(comp, login):  # type: ignore[no-untyped-def]
