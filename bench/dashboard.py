@@ -448,7 +448,10 @@ def _scan(households: int) -> Result | None:
         return None
     from zhengqian.reminders.scan import run_scan
 
+    # A working day (escalations go up on working days): today, or the next Monday.
     today = dt.date.today()
+    while today.weekday() >= 5:
+        today += dt.timedelta(days=1)
     from zhengqian.reminders.models import Notification
 
     first_run: list[Any] = []

@@ -30,7 +30,7 @@ from zhengqian.audit.models import EventKind
 from zhengqian.audit.services import record
 from zhengqian.core.masking import mask_name
 from zhengqian.dashboard import figures as fig
-from zhengqian.dashboard.lists import Filters, households
+from zhengqian.dashboard.lists import Filters, NameVisibility, households
 from zhengqian.dashboard.models import STAGES
 from zhengqian.dashboard.reports import dimension_labels, kind_label, mode_label
 
@@ -208,16 +208,11 @@ def export_filters(user: Any, filters: Filters) -> Filters:
     return dataclasses.replace(filters, project_ids=tuple(sorted(allowed)))
 
 
-def _unmasked_projects(user: Any) -> set[int] | None:
-    """Projects where the user may see the heads' names: VIEW_PERSONAL in the dashboards or in
-    the survey (the module that keeps them). None: every project."""
-    ids: set[int] = set()
-    for module in (Module.DASHBOARD, Module.SURVEY):
-        found = project_ids_with(user, module, Action.VIEW_PERSONAL)
-        if found is None:
-            return None
-        ids |= found
-    return ids
+MAX_ROWS = 1_048_575
+
+
+class TooManyRows(ValueError):
+    """The list holds more households than one sheet can."""
 
 
 class HouseholdExport:
@@ -229,7 +224,11 @@ class HouseholdExport:
         self.filters = export_filters(user, filters)
         self.chunk_rows = chunk_rows
         self.rows = 0
-        self.unmasked = _unmasked_projects(user)
+        self.names = NameVisibility(user)
+        # A sheet holds 1,048,576 rows, the header included: a longer list is refused before
+        # anything is written, rather than cut short or made into a file Excel will not open.
+        if households(user, self.filters).count() > MAX_ROWS:
+            raise TooManyRows(MAX_ROWS)
         with transaction.atomic():
             record(
                 actor=user,
@@ -238,9 +237,9 @@ class HouseholdExport:
                 details={
                     "filters": dict(filters.as_query()),
                     "projects": list(self.filters.project_ids or ()),
-                    "names": "all"
-                    if self.unmasked is None
-                    else ("masked" if not self.unmasked else sorted(self.unmasked)),
+                    # Names are shown where the user may view the survey's personal data for
+                    # the household's project and work group, masked elsewhere.
+                    "names": "by project and work group",
                 },
             )
 
@@ -263,7 +262,7 @@ class HouseholdExport:
         yes, no = _("Yes"), _("No")
         kinds: dict[str, str] = {}
         modes: dict[str, str] = {}
-        unmasked = self.unmasked
+        names = self.names
 
         sink = _Sink()
         archive = zipfile.ZipFile(cast(IO[bytes], sink), "w", compression=zipfile.ZIP_DEFLATED)
@@ -274,7 +273,9 @@ class HouseholdExport:
         archive.writestr("xl/styles.xml", _STYLES)
         yield sink.take()
 
-        sheet = archive.open("xl/worksheets/sheet1.xml", "w")
+        # Past 2 GiB of sheet a zip needs its 64-bit records: allowed from the start, since the
+        # size is not known until the end.
+        sheet = archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         widths = "".join(
             f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
             for i, c in enumerate(cols, start=1)
@@ -307,7 +308,7 @@ class HouseholdExport:
                 kinds[kind] = kind_label(kind)
             if mode not in modes:
                 modes[mode] = mode_label(mode)
-            name = head if unmasked is None or project_id in unmasked else mask_name(head)
+            name = head if names.shows(project_id, group_id) else mask_name(head)
             texts = (
                 codes.get(project_id, str(project_id)),
                 code,

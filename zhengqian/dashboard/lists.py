@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from zhengqian.accounts.permissions import work_group_ids_with
+from zhengqian.accounts.roles import Action, Module
 from zhengqian.dashboard.figures import scope_q
 from zhengqian.dashboard.models import STAGES, HouseholdProgress
 
@@ -107,6 +109,28 @@ def households(user: Any, filters: Filters) -> QuerySet[HouseholdProgress]:
     if filters.stage:
         q &= ~Q(**{filters.stage: True}) if filters.without else Q(**{filters.stage: True})
     return qs.filter(q).order_by("project_id", "household__code")
+
+
+class NameVisibility:
+    """Whether a list shows a household head's name or masks it: shown where the user may view
+    the survey's personal data for the household's project and work group (as on the survey's
+    own list); worked out once per project."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._groups: dict[int, set[int] | None] = {}
+
+    def groups(self, project_id: int) -> set[int] | None:
+        """None: every group of the project; a set: those groups only (empty: none)."""
+        if project_id not in self._groups:
+            self._groups[project_id] = work_group_ids_with(
+                self.user, Module.SURVEY, Action.VIEW_PERSONAL, project_id
+            )
+        return self._groups[project_id]
+
+    def shows(self, project_id: int, group_id: int) -> bool:
+        groups = self.groups(project_id)
+        return groups is None or group_id in groups
 
 
 def household_ids(user: Any, filters: Filters, *, limit: int | None = None) -> Sequence[int]:

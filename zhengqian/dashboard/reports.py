@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -604,10 +605,12 @@ def _table(
     ws.freeze_panes = "A4"
 
     def put(values: Sequence[Any], total: bool) -> None:
-        ws.append(list(values))
+        ws.append([_cell_text(v) for v in values])
         row = ws.max_row
         for i, col in enumerate(columns, start=1):
             cell = ws.cell(row=row, column=i)
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a name is text, never a formula
             cell.number_format = FORMATS[col.kind]
             if total:
                 cell.font = TOTAL_FONT
@@ -617,6 +620,11 @@ def _table(
         put(values, False)
     for values in totals:
         put(values, True)
+
+
+def _cell_text(value: Any) -> Any:
+    """Text as a sheet can hold it: without the control characters a workbook refuses."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _unit_line(when: str) -> str:

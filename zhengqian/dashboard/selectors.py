@@ -41,7 +41,7 @@ from zhengqian.dashboard.figures import (
     percent,
     totals,
 )
-from zhengqian.dashboard.lists import FLAGS, Filters
+from zhengqian.dashboard.lists import FLAGS, Filters, NameVisibility
 from zhengqian.dashboard.models import (
     HouseholdProgress,
     PlanMeasure,
@@ -139,6 +139,9 @@ def days_behind(
     due = due_date(line, rate)
     if due is None:
         return None
+    if rate >= line[-1][1]:
+        # The whole plan is reached: never behind, however long ago its last point was.
+        return 0
     return max((today - due).days, 0)
 
 
@@ -639,10 +642,7 @@ class HouseholdRow:
 def household_rows(user: Any, progress: Sequence[HouseholdProgress]) -> list[HouseholdRow]:
     """A page of the drill-down list, ready to print: the head's name masked unless the user
     may see personal data in the household's project (as on the survey's list)."""
-    project_ids = {p.project_id for p in progress}
-    personal = {
-        pid: has_perm(user, Module.SURVEY, Action.VIEW_PERSONAL, project=pid) for pid in project_ids
-    }
+    names = NameVisibility(user)
     group_names = dict(
         WorkGroup.objects.filter(pk__in={p.group_id for p in progress}).values_list("pk", "name")
     )
@@ -657,7 +657,7 @@ def household_rows(user: Any, progress: Sequence[HouseholdProgress]) -> list[Hou
                 code=household.code,
                 head_name=(
                     household.head_name
-                    if personal[p.project_id]
+                    if names.shows(p.project_id, p.group_id)
                     else mask_name(household.head_name)
                 ),
                 project=p.project.name,

@@ -27,7 +27,7 @@ from zhengqian.audit.services import record
 from zhengqian.core.excel import XLSX_CONTENT_TYPE
 from zhengqian.core.import_views import download
 from zhengqian.dashboard import reports
-from zhengqian.dashboard.exports import HouseholdExport
+from zhengqian.dashboard.exports import HouseholdExport, TooManyRows
 from zhengqian.dashboard.lists import BadFilter, Filters
 from zhengqian.projects.models import Project
 
@@ -336,7 +336,18 @@ def export(request: HttpRequest) -> HttpResponseBase:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    export = HouseholdExport(request.user, filters)
+    try:
+        export = HouseholdExport(request.user, filters)
+    except TooManyRows as exc:
+        return HttpResponse(
+            _(
+                "The list holds more than %(limit)s households, more than one Excel sheet can "
+                "hold: narrow it (by project, district or work group) and download again."
+            )
+            % {"limit": f"{exc.args[0]:,}"},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     response = StreamingHttpResponse(iter(export), content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localdate().strftime("%Y%m%d")
     name = f"{_('households')}-{stamp}.xlsx"

@@ -81,8 +81,15 @@ def _body(user: User, notes: list[Notification], total: int, today: dt.date) -> 
 def _send_one(user: User, today: dt.date) -> bool:
     """Send the user's digest of `today` if there is something to say and none was sent."""
     with transaction.atomic():
-        pending = Notification.objects.filter(user=user, read_at__isnull=True, emailed_on=None)
-        total = pending.count()
+        # The notifications are fixed first: one made by a scan while this digest is written is
+        # not marked as sent without being in it.
+        ids = list(
+            Notification.objects.filter(
+                user=user, read_at__isnull=True, emailed_on=None
+            ).values_list("pk", flat=True)
+        )
+        pending = Notification.objects.filter(pk__in=ids)
+        total = len(ids)
         if not total:
             return False
         try:

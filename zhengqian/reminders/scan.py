@@ -215,7 +215,7 @@ class _Staff:
             for u, role, groups in self.members.get(item.project_id, ())
             if role == RoleCode.LEADER
             and u != assignee
-            and (not groups or item.work_group_id is None or item.work_group_id in groups)
+            and (not groups or item.work_group_id in groups)
         ]
         if project_leaders:
             return sorted(set(project_leaders))
@@ -293,11 +293,15 @@ def _escalate(overdue: list[_Overdue], staff: _Staff, writer: _Writer) -> None:
                 household_id=o.item.household_id,
                 title=(
                     _("%(item)s — waited %(days)d working days with %(names)s")
-                    % {"item": o.item.title, "days": o.days, "names": _names(staff, assignees)}
+                    % {
+                        "item": o.item.title,
+                        "days": o.days,
+                        "names": _names(staff, assignees) if assignees else _("no one"),
+                    }
                 )[:300],
                 url=o.item.url[:300],
                 due_on=o.deadline,
-                about_user_id=assignees[0],
+                about_user_id=assignees[0] if assignees else None,
             )
 
 
@@ -370,7 +374,9 @@ def run_scan(*, today: dt.date, now: dt.datetime | None = None) -> ScanRun:
                         item.kind, item.project_id, item.waiting_since
                     )
                     _tell_new(item, due, writer)
-                    if today <= due:
+                    # Escalations go up on working days: an item due on Friday reaches the
+                    # leader on Monday morning, not on Saturday.
+                    if today <= due or not book.calendar.is_working_day(today):
                         continue
                     start = _start_day(item.waiting_since)
                     if start not in waited:
@@ -384,6 +390,11 @@ def run_scan(*, today: dt.date, now: dt.datetime | None = None) -> ScanRun:
                 for assignee in sorted(item.assignee_ids):
                     for leader in staff.leaders_of(item, assignee):
                         leaders[leader].append(assignee)
+                if not item.assignee_ids:
+                    # Nobody may deal with it (e.g. the only finance officer asked for the
+                    # payment): it goes up all the same, waiting with no one.
+                    for leader in staff.leaders_of(item, 0):
+                        leaders[leader] = []
                 if leaders:
                     overdue.append(_Overdue(item, due, waited[start], dict(leaders)))
             _escalate(overdue, staff, writer)

@@ -128,7 +128,7 @@ def test_the_export_is_recorded_with_its_filters(w: SimpleNamespace) -> None:
     assert event.kind == "read"
     assert event.details["filters"] == {"stage": "signed"}
     assert event.details["projects"] == [w.a.pk]
-    assert event.details["names"] == "masked"
+    assert event.details["names"] == "by project and work group"
 
 
 def test_the_file_comes_in_chunks_before_the_end() -> None:
@@ -243,3 +243,39 @@ def test_the_drill_down_offers_the_export_of_the_same_list(w: SimpleNamespace, c
     assert page.status_code == 200
     link = f'href="{reverse("dashboard:export")}?stage=signed"'
     assert link in page.content.decode()
+
+
+def test_names_are_shown_only_in_the_work_groups_where_the_user_sees_personal_data(
+    w: SimpleNamespace,
+) -> None:
+    # A leader of every project (may export) who surveys group 1 of project A only: the heads of
+    # group 1 are named, those of group 2 and of the other projects are masked.
+    user = UserFactory(username="g1surveyor")
+    grant(user, RoleCode.LEADER)
+    grant(user, RoleCode.SURVEYOR, w.a, work_groups=[w.g1])
+    rows, _count = export_rows(user)
+    header = rows[0]
+    names = {
+        (r[header.index("Project code")], r[header.index("Work group")]): r[
+            header.index("Head of household")
+        ]
+        for r in rows[1:]
+    }
+    assert names[("XM-A", "一组 (XM-A)")] == "张三丰"
+    assert all(
+        name != "张三丰" for (project, group), name in names.items() if group != "一组 (XM-A)"
+    )
+
+
+def test_a_list_longer_than_a_sheet_is_refused_before_anything_is_written(
+    w: SimpleNamespace, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhengqian.dashboard import exports
+
+    monkeypatch.setattr(exports, "MAX_ROWS", 3)  # the leader's list holds 7
+    client.force_login(w.leader)
+    response = client.get(reverse("dashboard:export"))
+    assert response.status_code == 400
+    assert "more than 3 households" in response.content.decode()
+    assert not Event.objects.filter(event_type="dashboard.households_export").exists()
+    assert client.get(reverse("dashboard:export"), {"project": w.b.pk}).status_code == 200

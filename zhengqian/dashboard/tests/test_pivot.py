@@ -169,3 +169,19 @@ def test_a_refused_choice_comes_back_to_htmx_with_its_error(
     assert partial.status_code == 200
     text = partial.content.decode()
     assert 'data-testid="pivot-errors"' in text and "Pick each dimension once." in text
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_workbook(
+    w: SimpleNamespace, client: Any
+) -> None:
+    w.north.name = '=HYPERLINK("http://x","北")\x07'
+    w.north.save(update_fields=["name"])
+    client.force_login(w.leader)
+    response = client.get(
+        reverse("dashboard:pivot_xlsx"), {"rows": ["district"], "measures": ["households"]}
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    names = [row[0].value for row in sheet.iter_rows(min_row=4)]
+    cell = next(row[0] for row in sheet.iter_rows(min_row=4) if "HYPERLINK" in str(row[0].value))
+    assert '=HYPERLINK("http://x","北")' in names and cell.data_type == "s"

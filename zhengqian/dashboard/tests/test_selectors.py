@@ -92,6 +92,10 @@ def test_the_day_a_rate_was_due_lies_on_the_line_between_two_points() -> None:
 def test_a_rate_ahead_of_the_plan_is_zero_days_behind() -> None:
     assert selectors.days_behind(LINE, D("85"), dt.date(2026, 7, 15)) == 0
     assert selectors.days_behind(LINE, D("100"), dt.date(2026, 8, 31)) == 0
+    # The whole plan reached: still 0 a month after its last point, not 30.
+    assert selectors.days_behind(LINE, D("100"), dt.date(2026, 9, 30)) == 0
+    # Short of it after the last point: behind by the days since the day it was due.
+    assert selectors.days_behind(LINE, D("85"), dt.date(2026, 9, 30)) == 61
 
 
 def test_a_rate_below_the_first_point_was_due_on_it_without_a_start() -> None:

@@ -135,6 +135,28 @@ class TestEscalation:
         assert run_scan(today=TUESDAY).escalated == 0
         assert not Notification.objects.filter(level=NotificationLevel.ESCALATED).exists()
 
+    def test_due_on_friday_it_goes_up_on_monday_not_at_the_weekend(self, world, items, leaders):  # type: ignore[no-untyped-def]
+        group_leader, _project_leader = leaders
+        items.append(
+            waiting_item(
+                world.project.pk,
+                [world.accountant.pk],
+                since=WEDNESDAY,  # + 2 working days: due Friday 20 November
+                work_group_id=world.group.pk,
+            )
+        )
+        assert run_scan(today=dt.date(2026, 11, 21)).escalated == 0  # Saturday
+        assert run_scan(today=dt.date(2026, 11, 22)).escalated == 0  # Sunday
+        assert run_scan(today=dt.date(2026, 11, 23)).escalated == 1  # Monday
+        assert len(told(group_leader, NotificationLevel.ESCALATED)) == 1
+
+    def test_an_item_nobody_may_deal_with_still_goes_up(self, world, items, leaders):  # type: ignore[no-untyped-def]
+        group_leader, _project_leader = leaders
+        items.append(waiting_item(world.project.pk, [], work_group_id=world.group.pk))
+        assert run_scan(today=WEDNESDAY).escalated == 1
+        (note,) = told(group_leader, NotificationLevel.ESCALATED)
+        assert note.about_user is None and note.title.startswith("计算单 calc:1:review 待复核")
+
     def test_on_wednesday_it_goes_to_the_work_groups_leader(self, world, items, leaders):  # type: ignore[no-untyped-def]
         group_leader, project_leader = leaders
         items.append(
